@@ -1,0 +1,1 @@
+"""AWS behind the domain's ports: DynamoDB reads and the check runner."""

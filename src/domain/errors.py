@@ -1,0 +1,25 @@
+"""Domain errors: each names a kind of failure; the handlers decide how a caller sees it."""
+
+
+class OnboardingError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class NotAuthenticated(OnboardingError):
+    """No valid principal: the caller is not signed in, or its principal id is malformed."""
+
+
+class AccessDenied(OnboardingError):
+    """The caller may not see the requested OU: none selected, malformed, or not a member."""
+
+
+class StoreUnavailable(OnboardingError):
+    """A backing store was throttled, failing or too slow; retrying later may succeed."""
+
+
+class StoreMisconfigured(OnboardingError):
+    """A backing store rejected the request for a reason retrying cannot fix (no such table)."""
+
+
+class ConfigurationError(OnboardingError):
+    """The service's own configuration is missing or invalid."""

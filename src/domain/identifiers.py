@@ -1,0 +1,41 @@
+"""Validated principal and OU identifiers.
+
+Ids arrive from authorizer contexts and cookies, so they are untrusted text until parsed here.
+The character set is conservative on purpose: it admits Cognito subs (UUIDs), OIDC subjects such
+as ``auth0|abc``, e-mail-like ids and slugs, and rejects whitespace, control characters, path
+separators and expression syntax, so nothing odd ever reaches a store.
+"""
+
+import re
+from typing import NewType
+
+from domain.errors import AccessDenied, NotAuthenticated
+
+PrincipalId = NewType("PrincipalId", str)
+OuId = NewType("OuId", str)
+
+MAX_ID_LENGTH = 128
+_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@|+=-]*")
+
+
+def is_valid_id(raw: object) -> bool:
+    """True for a non-empty string of at most 128 characters from the conservative set."""
+    return (
+        isinstance(raw, str)
+        and 0 < len(raw) <= MAX_ID_LENGTH
+        and _ID_PATTERN.fullmatch(raw) is not None
+    )
+
+
+def parse_principal_id(raw: object) -> PrincipalId:
+    """A principal id, or NotAuthenticated: an unusable principal is no principal at all."""
+    if not is_valid_id(raw):
+        raise NotAuthenticated("no valid principal id")
+    return PrincipalId(str(raw))
+
+
+def parse_ou_id(raw: object) -> OuId:
+    """An OU id from a caller, or AccessDenied: a caller may not name an OU it cannot have."""
+    if not is_valid_id(raw):
+        raise AccessDenied("active OU id is malformed")
+    return OuId(str(raw))

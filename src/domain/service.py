@@ -1,0 +1,51 @@
+"""The use cases: the status of the caller's active OU, and the checklist of any OU."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+from domain.checklist import CHECKLIST, ChecklistStep
+from domain.errors import AccessDenied
+from domain.identifiers import OuId, PrincipalId
+from domain.ports import CheckRunner, EvidenceRepository, InOrderCheckRunner, MembershipsRepository
+from domain.status import OnboardingStatus, evaluate_checklist
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated principal and the OU it asks about (None when it selected none)."""
+
+    principal_id: PrincipalId
+    ou_id: OuId | None
+
+
+@dataclass(frozen=True)
+class OnboardingStatusService:
+    memberships: MembershipsRepository
+    evidence: EvidenceRepository
+    runner: CheckRunner = field(default_factory=InOrderCheckRunner)
+    checklist: Sequence[ChecklistStep] = CHECKLIST
+
+    def status_for(self, caller: Caller) -> OnboardingStatus:
+        """The checklist of the caller's active OU, once its membership is confirmed.
+
+        The membership check and the step checks are independent reads, so they are handed
+        to the runner together (one round trip when it runs them concurrently). Step results
+        are used only after membership is confirmed; a non-member learns nothing from them.
+        """
+        ou_id = caller.ou_id
+        if ou_id is None:
+            raise AccessDenied("no active OU selected")
+        membership = partial(self.memberships.is_active_member, ou_id, caller.principal_id)
+        is_member, *completed = self.runner.run_all([membership, *self._step_checks(ou_id)])
+        if not is_member:
+            raise AccessDenied("principal is not an active member of the OU")
+        return evaluate_checklist(self.checklist, completed)
+
+    def checklist_for(self, ou_id: OuId) -> OnboardingStatus:
+        """The checklist of any OU, for trusted internal callers (provisioning workflows)."""
+        return evaluate_checklist(self.checklist, self.runner.run_all(self._step_checks(ou_id)))
+
+    def _step_checks(self, ou_id: OuId) -> list[partial[bool]]:
+        has_evidence = self.evidence.has_evidence
+        return [partial(has_evidence, ou_id, step.evidence) for step in self.checklist]

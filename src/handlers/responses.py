@@ -1,0 +1,85 @@
+"""How outcomes look on the wire: JSON bodies, status codes and the headers that go with them."""
+
+import json
+from http import HTTPStatus
+from typing import Final
+
+from aws_lambda_powertools.event_handler import Response, content_types
+
+from domain.errors import (
+    AccessDenied,
+    ConfigurationError,
+    NotAuthenticated,
+    OnboardingError,
+    StoreMisconfigured,
+    StoreUnavailable,
+)
+
+# A caller-facing answer per domain error: status, stable machine code, human message.
+# Messages are fixed text: nothing from the exception (AWS codes, ids) reaches a caller.
+ERROR_RESPONSES: Final[dict[type[OnboardingError], tuple[HTTPStatus, str, str]]] = {
+    NotAuthenticated: (
+        HTTPStatus.UNAUTHORIZED,
+        "unauthorized",
+        "Authentication is required. Check your authentication token or session.",
+    ),
+    AccessDenied: (
+        HTTPStatus.FORBIDDEN,
+        "forbidden",
+        "Your account does not have access to the selected Organizational Unit.",
+    ),
+    StoreUnavailable: (
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "service_unavailable",
+        "Onboarding status is temporarily unavailable. Retry shortly.",
+    ),
+    StoreMisconfigured: (
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "An internal error occurred.",
+    ),
+    ConfigurationError: (
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "An internal error occurred.",
+    ),
+}
+INTERNAL_ERROR: Final = ERROR_RESPONSES[ConfigurationError]
+NOT_FOUND: Final = (HTTPStatus.NOT_FOUND, "not_found", "No such resource.")
+METHOD_NOT_ALLOWED: Final = (
+    HTTPStatus.METHOD_NOT_ALLOWED,
+    "method_not_allowed",
+    "Only GET is supported on this resource.",
+)
+
+# The body depends on who asks (principal and active OU), so shared caches must not keep it.
+SUCCESS_HEADERS: Final = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
+ERROR_HEADERS: Final = {"Cache-Control": "no-store"}
+
+
+def json_ok(body: str) -> Response[str]:
+    return Response(
+        status_code=HTTPStatus.OK,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers=dict(SUCCESS_HEADERS),
+    )
+
+
+def error_for(error: OnboardingError) -> tuple[HTTPStatus, str, str]:
+    for error_type in type(error).__mro__:
+        if error_type in ERROR_RESPONSES:
+            return ERROR_RESPONSES[error_type]
+    return INTERNAL_ERROR
+
+
+def json_error(
+    answer: tuple[HTTPStatus, str, str], extra_headers: dict[str, str] | None = None
+) -> Response[str]:
+    status, code, message = answer
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"code": code, "message": message}),
+        headers={**ERROR_HEADERS, **(extra_headers or {})},
+    )
