@@ -59,7 +59,7 @@ ERROR_HEADERS: Final = {"Cache-Control": "no-store"}
 
 def json_ok(body: str) -> Response[str]:
     return Response(
-        status_code=HTTPStatus.OK,
+        status_code=int(HTTPStatus.OK),
         content_type=content_types.APPLICATION_JSON,
         body=body,
         headers=dict(SUCCESS_HEADERS),
@@ -78,7 +78,7 @@ def json_error(
 ) -> Response[str]:
     status, code, message = answer
     return Response(
-        status_code=status,
+        status_code=int(status),
         content_type=content_types.APPLICATION_JSON,
         body=json.dumps({"code": code, "message": message}),
         headers={**ERROR_HEADERS, **(extra_headers or {})},

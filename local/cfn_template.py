@@ -1,0 +1,86 @@
+"""Read template.yaml, so local stores and tests build exactly the tables the stack deploys."""
+
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH: Final = PROJECT_ROOT / "template.yaml"
+STATUS_FUNCTION: Final = "StatusFunction"
+
+_TABLE_PROPERTIES: Final = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes")
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """A YAML loader that understands CloudFormation's short-form tags (!Ref, !If...)."""
+
+
+def _construct_intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if tag_suffix == "Ref":
+        return {"Ref": value}
+    if tag_suffix == "GetAtt" and isinstance(value, str):
+        return {"Fn::GetAtt": value.split(".", 1)}
+    return {f"Fn::{tag_suffix}": value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _construct_intrinsic)
+
+
+def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as stream:
+        template: dict[str, Any] = yaml.load(stream, Loader=_CloudFormationLoader)  # noqa: S506
+    return template
+
+
+def function_environment(template: dict[str, Any], function: str) -> dict[str, Any]:
+    properties = template["Resources"][function]["Properties"]
+    variables: dict[str, Any] = properties["Environment"]["Variables"]
+    return variables
+
+
+def table_logical_ids(template: dict[str, Any], function: str = STATUS_FUNCTION) -> dict[str, str]:
+    """Environment variable -> logical id of the stack's table it names, for a function.
+
+    Each table variable is ``!If [CreateXTable, !Ref XTable, !Ref ExistingXTableName]``
+    (or a plain ``!Ref XTable``); the first Ref to a table resource is the one wanted.
+    """
+    resources = template["Resources"]
+    found: dict[str, str] = {}
+    for variable, value in function_environment(template, function).items():
+        for ref in _refs(value):
+            if resources.get(ref, {}).get("Type") == "AWS::DynamoDB::Table":
+                found[variable] = ref
+                break
+    return found
+
+
+def create_table_requests(
+    template: dict[str, Any], table_names: dict[str, str], function: str = STATUS_FUNCTION
+) -> list[dict[str, Any]]:
+    """CreateTable requests for a function's tables, named by ``table_names[variable]``."""
+    resources = template["Resources"]
+    requests = []
+    for variable, logical_id in table_logical_ids(template, function).items():
+        properties = resources[logical_id]["Properties"]
+        request = {key: properties[key] for key in _TABLE_PROPERTIES if key in properties}
+        request["TableName"] = table_names[variable]
+        request["BillingMode"] = properties.get("BillingMode", "PAY_PER_REQUEST")
+        requests.append(request)
+    return requests
+
+
+def _refs(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            return [value["Ref"]]
+        return [ref for item in value.values() for ref in _refs(item)]
+    if isinstance(value, list):
+        return [ref for item in value for ref in _refs(item)]
+    return []
