@@ -39,9 +39,13 @@ def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     return template
 
 
+def function_properties(template: dict[str, Any], function: str) -> dict[str, Any]:
+    properties: dict[str, Any] = template["Resources"][function]["Properties"]
+    return properties
+
+
 def function_environment(template: dict[str, Any], function: str) -> dict[str, Any]:
-    properties = template["Resources"][function]["Properties"]
-    variables: dict[str, Any] = properties["Environment"]["Variables"]
+    variables: dict[str, Any] = function_properties(template, function)["Environment"]["Variables"]
     return variables
 
 

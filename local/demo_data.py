@@ -4,6 +4,7 @@ demo-user belongs to ou-empty, ou-partial (the product page's example response) 
 ou-complete; its membership of ou-suspended is suspended; ou-restricted belongs to someone else.
 """
 
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 DEMO_PRINCIPAL: Final = "demo-user"
@@ -22,31 +23,49 @@ INTEGRATIONS: Final = [
     {"ou_id": "ou-empty", "integration_id": "int-1", "kind": "hubspot", "status": "pending"},
     {"ou_id": "ou-partial", "integration_id": "int-1", "kind": "slack", "status": "disconnected"},
     {"ou_id": "ou-partial", "integration_id": "int-2", "kind": "hubspot", "status": "connected"},
-    {"ou_id": "ou-complete", "integration_id": "int-1", "kind": "web_beacon", "status": "connected"},
+    {
+        "ou_id": "ou-complete",
+        "integration_id": "int-1",
+        "kind": "web_beacon",
+        "status": "connected",
+    },
     {"ou_id": "ou-restricted", "integration_id": "int-1", "kind": "teams", "status": "connected"},
 ]
 
 SCORING_RULES: Final = [
     # Seeded by the product into every new OU: does not complete the step.
-    {"ou_id": "ou-empty", "rule_id": "default-engagement", "surface": "engagement",
-     "active": True, "origin": "system_default"},
-    {"ou_id": "ou-partial", "rule_id": "default-engagement", "surface": "engagement",
-     "active": True, "origin": "system_default"},
+    {
+        "ou_id": "ou-empty",
+        "rule_id": "default-engagement",
+        "surface": "engagement",
+        "active": True,
+        "origin": "system_default",
+    },
+    {
+        "ou_id": "ou-partial",
+        "rule_id": "default-engagement",
+        "surface": "engagement",
+        "active": True,
+        "origin": "system_default",
+    },
     {"ou_id": "ou-complete", "rule_id": "rule-1", "surface": "engagement", "active": False},
     {"ou_id": "ou-restricted", "rule_id": "rule-1", "surface": "deal", "active": True},
 ]
 
 ENGAGEMENT_LEVELS: Final = [
-    {"ou_id": "ou-complete", "level_id": "lvl-1", "name": "Warm", "min_score": 10,
-     "max_score": 49},
-    {"ou_id": "ou-complete", "level_id": "lvl-2", "name": "Hot", "min_score": 50,
-     "max_score": 100},
-    {"ou_id": "ou-restricted", "level_id": "lvl-1", "name": "Hot", "min_score": 50,
-     "max_score": 100},
+    {"ou_id": "ou-complete", "level_id": "lvl-1", "name": "Warm", "min_score": 10, "max_score": 49},
+    {"ou_id": "ou-complete", "level_id": "lvl-2", "name": "Hot", "min_score": 50, "max_score": 100},
+    {
+        "ou_id": "ou-restricted",
+        "level_id": "lvl-1",
+        "name": "Hot",
+        "min_score": 50,
+        "max_score": 100,
+    },
 ]
 
 # Items per table, by the environment variable that names the table.
-DEMO_ITEMS: Final = {
+DEMO_ITEMS: Final[Mapping[str, Sequence[Mapping[str, object]]]] = {
     "MEMBERSHIPS_TABLE": MEMBERSHIPS,
     "INTEGRATIONS_TABLE": INTEGRATIONS,
     "SCORING_RULES_TABLE": SCORING_RULES,

@@ -58,7 +58,9 @@ def local_client(endpoint: str) -> Any:
     )
 
 
-def create_tables(client: Any, table_names: Mapping[str, str], function: str = STATUS_FUNCTION) -> None:
+def create_tables(
+    client: Any, table_names: Mapping[str, str], function: str = STATUS_FUNCTION
+) -> None:
     """Create the function's tables exactly as template.yaml defines them."""
     for request in create_table_requests(load_template(), dict(table_names), function):
         client.create_table(**request)

@@ -2,10 +2,17 @@
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+
+from local import api_gateway_events
 
 HTTP_API_PATH = "/onboarding/status"
 ALIAS_PATH = "/onboarding-status"
+FIXED_REQUEST_TIME = datetime(2026, 11, 28, 12, tzinfo=UTC)
+TEST_API = api_gateway_events.ApiIdentity(
+    account_id="123456789012", api_id="api-id", domain_name="api.example.com"
+)
 
 
 @dataclass
@@ -33,38 +40,24 @@ def http_api_event(
     query: str = "",
     stage: str = "$default",
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) event, as the deployed API sends it."""
-    raw_path = path if stage == "$default" else f"/{stage}{path}"
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": f"{method} {path}",
-        "rawPath": raw_path,
-        "rawQueryString": query,
-        "headers": {"accept": "application/json", **(headers or {})},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "api-id",
-            "domainName": "api.example.com",
-            "http": {
-                "method": method,
-                "path": raw_path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "192.0.2.1",
-                "userAgent": "pytest",
-            },
-            "requestId": "req-http-1",
-            "routeKey": f"{method} {path}",
-            "stage": stage,
-            "time": "28/Nov/2026:12:00:00 +0000",
-            "timeEpoch": 1795867200000,
-        },
-        "isBase64Encoded": False,
-    }
-    if authorizer is not None:
-        event["requestContext"]["authorizer"] = authorizer
-    if cookies is not None:
-        event["cookies"] = cookies
-    return event
+    """An API Gateway HTTP API (payload 2.0) event, as the deployed API sends it.
+
+    Fixed ids and time keep tests reproducible; the shape comes from local.api_gateway_events.
+    """
+    return api_gateway_events.http_api_event(
+        method,
+        path,
+        query=query,
+        headers={"accept": "application/json", **(headers or {})},
+        cookies=cookies,
+        authorizer=authorizer,
+        stage=stage,
+        source_ip="192.0.2.1",
+        user_agent="pytest",
+        request_id="req-http-1",
+        received_at=FIXED_REQUEST_TIME,
+        api=TEST_API,
+    )
 
 
 def lambda_authorizer(principal_id: Any = "user-1", ou_id: Any = None) -> dict[str, Any]:
@@ -152,14 +145,24 @@ class OuData:
     scoring_rules: list[dict[str, Any]] = field(default_factory=list)
     engagement_levels: list[dict[str, Any]] = field(default_factory=list)
 
-    def integration(self, kind: str = "hubspot", status: str = "connected", **extra: Any) -> "OuData":
+    def integration(
+        self, kind: str = "hubspot", status: str = "connected", **extra: Any
+    ) -> "OuData":
         item_id = f"int-{len(self.integrations) + 1:06d}"
         self.integrations.append(
-            {"ou_id": self.ou_id, "integration_id": item_id, "kind": kind, "status": status, **extra}
+            {
+                "ou_id": self.ou_id,
+                "integration_id": item_id,
+                "kind": kind,
+                "status": status,
+                **extra,
+            }
         )
         return self
 
-    def scoring_rule(self, surface: str = "engagement", active: bool = True, **extra: Any) -> "OuData":
+    def scoring_rule(
+        self, surface: str = "engagement", active: bool = True, **extra: Any
+    ) -> "OuData":
         item_id = f"rule-{len(self.scoring_rules) + 1:06d}"
         self.scoring_rules.append(
             {"ou_id": self.ou_id, "rule_id": item_id, "surface": surface, "active": active, **extra}
@@ -169,8 +172,14 @@ class OuData:
     def engagement_level(self, name: str = "Hot", **extra: Any) -> "OuData":
         item_id = f"lvl-{len(self.engagement_levels) + 1:06d}"
         self.engagement_levels.append(
-            {"ou_id": self.ou_id, "level_id": item_id, "name": name, "min_score": 50,
-             "max_score": 100, **extra}
+            {
+                "ou_id": self.ou_id,
+                "level_id": item_id,
+                "name": name,
+                "min_score": 50,
+                "max_score": 100,
+                **extra,
+            }
         )
         return self
 

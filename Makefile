@@ -1,0 +1,86 @@
+# Two commands do everything on a fresh machine (Python 3.11+ and make; no Docker, no AWS):
+#   make serve   serve the API on 127.0.0.1 over an embedded DynamoDB-compatible store
+#   make check   install what is needed and run every check (CI runs exactly this)
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+SAM := $(SAM_VENV)/bin/sam
+PORT ?= 3000
+EVENT ?= events/http-api-partial-cookie.json
+export PYTHONPATH := src:.
+export SAM_CLI_TELEMETRY := 0
+# pip's find-links and extra indexes on this kind of machine only add noise here.
+PIP_INSTALL = -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes
+
+# `sam build` for runtime python3.13 without Docker needs a working python3.13 on PATH.
+# A pyenv shim may exist without the version selected, so each candidate is run to check it.
+PY313_DIR := $(shell for p in "$$(command -v python3.13 2>/dev/null)" $(HOME)/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do if [ -x "$$p" ] && "$$p" -c "" 2>/dev/null; then dirname "$$p"; break; fi; done)
+
+.PHONY: help serve invoke check lint typecheck test validate build lock clean
+
+help:
+	@echo "make serve            serve the API on http://127.0.0.1:$(PORT) with demo data"
+	@echo "make invoke EVENT=..  invoke the handler once with an event file (like sam local invoke)"
+	@echo "make check            lint, types, tests with coverage, template lint, sam build"
+	@echo "make lock             re-resolve the pinned dependencies in requirements/"
+
+$(BIN)/.installed: requirements/dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=...")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python $(PIP_INSTALL) -r requirements/dev.txt
+	@touch $@
+
+$(SAM_VENV)/.installed: requirements/sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python $(PIP_INSTALL) -r requirements/sam.txt
+	@touch $@
+
+serve: $(BIN)/.installed
+	$(BIN)/python -m local.serve --port $(PORT)
+
+invoke: $(BIN)/.installed
+	$(BIN)/python -m local.invoke $(EVENT)
+
+check: lint typecheck test validate build
+	@echo "All checks passed."
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+# pytest exits 5 when it collected no tests; like any non-zero exit, that fails the check.
+test: $(BIN)/.installed
+	$(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90 -p no:cacheprovider
+
+validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint
+
+build: $(SAM_VENV)/.installed
+	@if [ -z "$(PY313_DIR)" ]; then \
+	  if [ "$${CI:-}" = "true" ]; then echo "python3.13 not found: sam build needs it" >&2; exit 1; fi; \
+	  echo "Skipping sam build: no python3.13 on this machine (the Lambda runtime)."; \
+	else \
+	  PATH="$(PY313_DIR):$$PATH" $(SAM) build; \
+	fi
+
+# Re-resolve every lock file (needs network). uv resolves for all platforms and Pythons 3.11+.
+lock: $(BIN)/.installed
+	$(PYTHON) -m venv .venv-uv && .venv-uv/bin/pip install --quiet uv
+	.venv-uv/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	  --generate-hashes --no-strip-extras -o requirements/dev.txt
+	.venv-uv/bin/uv pip compile requirements/sam.in --universal --python-version 3.11 \
+	  --generate-hashes --no-strip-extras -o requirements/sam.txt
+	.venv-uv/bin/uv pip compile pyproject.toml --python-version 3.13 \
+	  --python-platform aarch64-manylinux_2_28 --generate-hashes --no-header -o src/requirements.txt
+	rm -rf .venv-uv
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .coverage .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,83 @@
+"""Integration tier: the Lambda entry point against moto's DynamoDB server over HTTP on
+127.0.0.1, with tables built from template.yaml. Nothing in boto3 is patched: the production
+client finds the server through AWS_ENDPOINT_URL_DYNAMODB, as it would any endpoint."""
+
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from local.cfn_template import load_template, table_logical_ids
+from local.embedded_store import (
+    LOCAL_ENVIRONMENT,
+    create_tables,
+    embedded_dynamodb,
+    local_client,
+    put_items,
+)
+
+import composition
+from tests.factories import OuData
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint() -> Iterator[str]:
+    with embedded_dynamodb() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def table_names() -> dict[str, str]:
+    return {
+        variable: f"test-{logical_id}"
+        for variable, logical_id in table_logical_ids(load_template()).items()
+    }
+
+
+@dataclass
+class Store:
+    """The DynamoDB-compatible server as the tests see it: tables to seed and inspect."""
+
+    client: Any
+    tables: dict[str, str]
+
+    def seed(self, *ous: OuData) -> None:
+        for ou in ous:
+            put_items(self.client, self.tables["INTEGRATIONS_TABLE"], ou.integrations)
+            put_items(self.client, self.tables["SCORING_RULES_TABLE"], ou.scoring_rules)
+            put_items(self.client, self.tables["ENGAGEMENT_LEVELS_TABLE"], ou.engagement_levels)
+
+    def member(self, ou_id: str, principal_id: str, **attributes: Any) -> None:
+        item = {"ou_id": ou_id, "principal_id": principal_id, **attributes}
+        put_items(self.client, self.tables["MEMBERSHIPS_TABLE"], [item])
+
+
+def reset_server(endpoint: str) -> None:
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200
+
+
+def use_environment(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    composition.status_service.cache_clear()
+    composition.app_settings.cache_clear()
+
+
+@pytest.fixture
+def store(
+    dynamodb_endpoint: str, table_names: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Store]:
+    """Fresh tables from template.yaml, and the handler's environment pointing at them."""
+    reset_server(dynamodb_endpoint)
+    client = local_client(dynamodb_endpoint)
+    create_tables(client, table_names)
+    use_environment(
+        monkeypatch,
+        {**LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint, **table_names},
+    )
+    yield Store(client, table_names)
+    composition.status_service.cache_clear()
+    composition.app_settings.cache_clear()

@@ -1,0 +1,54 @@
+"""Configuration is validated once, and a missing table variable is named."""
+
+import pytest
+
+from composition import Settings, load_settings
+from domain.checklist import EvidenceSource
+from domain.errors import ConfigurationError
+
+TABLE_VARIABLES = {
+    "MEMBERSHIPS_TABLE": "m-table",
+    "INTEGRATIONS_TABLE": "i-table",
+    "SCORING_RULES_TABLE": "s-table",
+    "ENGAGEMENT_LEVELS_TABLE": "e-table",
+}
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name, value in TABLE_VARIABLES.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def test_settings_come_from_the_environment(environment: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert settings.memberships_table == "m-table"
+    assert settings.table_for(EvidenceSource.SCORING_RULES) == "s-table"
+    assert {settings.table_for(s) for s in EvidenceSource} == {"i-table", "s-table", "e-table"}
+
+
+@pytest.mark.parametrize("variable", sorted(TABLE_VARIABLES))
+def test_a_missing_table_variable_is_named(environment: pytest.MonkeyPatch, variable: str) -> None:
+    environment.delenv(variable)
+    with pytest.raises(ConfigurationError, match=variable):
+        load_settings()
+
+
+def test_an_invalid_table_name_is_rejected(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("INTEGRATIONS_TABLE", "no spaces allowed")
+    with pytest.raises(ConfigurationError, match="INTEGRATIONS_TABLE"):
+        load_settings()
+
+
+def test_timeouts_are_bounded(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("DYNAMODB_READ_TIMEOUT_SECONDS", "600")
+    with pytest.raises(ConfigurationError, match="DYNAMODB_READ_TIMEOUT_SECONDS"):
+        load_settings()
+
+
+def test_settings_are_immutable(environment: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    with pytest.raises(ValueError, match="frozen"):
+        settings.memberships_table = "other"  # type: ignore[misc]
+    assert isinstance(settings, Settings)

@@ -1,0 +1,90 @@
+"""The status use case against in-memory ports."""
+
+import pytest
+
+from domain.checklist import EvidenceSource
+from domain.errors import AccessDenied, StoreUnavailable
+from domain.identifiers import OuId, PrincipalId
+from domain.service import Caller, OnboardingStatusService
+from tests.factories import OuData
+from tests.unit.fakes import InMemoryEvidence, InMemoryMemberships
+
+ALICE = Caller(PrincipalId("alice"), OuId("ou-1"))
+
+
+def service_with(*data: OuData, members: tuple[tuple[str, str], ...] = (("ou-1", "alice"),)):
+    memberships = InMemoryMemberships()
+    for ou_id, principal in members:
+        memberships.add(ou_id, principal)
+    evidence = InMemoryEvidence()
+    for ou in data:
+        evidence.add(ou)
+    return OnboardingStatusService(memberships=memberships, evidence=evidence), evidence
+
+
+def completed(service: OnboardingStatusService, caller: Caller = ALICE) -> list[bool]:
+    return [step.completed for step in service.status_for(caller).steps]
+
+
+def test_an_empty_ou_has_nothing_completed() -> None:
+    service, _ = service_with()
+    assert completed(service) == [False, False, False]
+
+
+def test_each_step_is_completed_by_its_own_evidence() -> None:
+    service, _ = service_with(OuData("ou-1").scoring_rule())
+    assert completed(service) == [False, True, False]
+    service, _ = service_with(OuData("ou-1").engagement_level().integration(kind="teams"))
+    assert completed(service) == [True, False, True]
+
+
+def test_another_ous_data_does_not_complete_a_step() -> None:
+    service, _ = service_with(OuData("ou-2").complete())
+    assert completed(service) == [False, False, False]
+
+
+def test_a_non_member_is_denied() -> None:
+    service, _ = service_with(OuData("ou-1").complete(), members=(("ou-1", "bob"),))
+    with pytest.raises(AccessDenied, match="not an active member"):
+        service.status_for(ALICE)
+
+
+def test_an_inactive_membership_is_denied() -> None:
+    service, _ = service_with()
+    service.memberships.add("ou-1", "alice", status="suspended")  # type: ignore[attr-defined]
+    with pytest.raises(AccessDenied):
+        service.status_for(ALICE)
+
+
+def test_a_caller_without_an_active_ou_is_denied() -> None:
+    service, _ = service_with()
+    with pytest.raises(AccessDenied, match="no active OU"):
+        service.status_for(Caller(PrincipalId("alice"), None))
+
+
+def test_a_failed_check_fails_the_request_instead_of_reporting_incomplete() -> None:
+    service, evidence = service_with(OuData("ou-1").complete())
+    evidence.failures[EvidenceSource.SCORING_RULES] = StoreUnavailable("throttled")
+    with pytest.raises(StoreUnavailable):
+        service.status_for(ALICE)
+
+
+def test_checklist_for_needs_no_membership() -> None:
+    service, _ = service_with(OuData("ou-9").complete(), members=())
+    assert service.checklist_for(OuId("ou-9")).all_complete
+
+
+def test_runner_receives_membership_and_every_step_check_together() -> None:
+    seen: list[int] = []
+
+    class RecordingRunner:
+        def run_all(self, checks):  # type: ignore[no-untyped-def]
+            seen.append(len(checks))
+            return [check() for check in checks]
+
+    service, _ = service_with(OuData("ou-1").complete())
+    service = OnboardingStatusService(
+        memberships=service.memberships, evidence=service.evidence, runner=RecordingRunner()
+    )
+    assert service.status_for(ALICE).all_complete
+    assert seen == [4]

@@ -1,0 +1,247 @@
+"""The API entry point with the domain wired to in-memory ports: routing, identity, errors."""
+
+from typing import Any
+
+import pytest
+
+import composition
+from domain.checklist import EvidenceSource
+from domain.errors import ConfigurationError, StoreMisconfigured, StoreUnavailable
+from domain.service import OnboardingStatusService
+from handlers.status_api import lambda_handler
+from tests.factories import (
+    ALIAS_PATH,
+    LambdaContextStub,
+    OuData,
+    body_of,
+    header,
+    http_api_event,
+    jwt_authorizer,
+    lambda_authorizer,
+    rest_authorizer,
+    rest_event,
+)
+from tests.unit.fakes import InMemoryEvidence, InMemoryMemberships
+
+
+@pytest.fixture
+def memberships() -> InMemoryMemberships:
+    fake = InMemoryMemberships()
+    fake.add("ou-1", "alice")
+    fake.add("ou-2", "alice")
+    return fake
+
+
+@pytest.fixture
+def evidence() -> InMemoryEvidence:
+    fake = InMemoryEvidence()
+    fake.add(OuData("ou-1").integration())
+    fake.add(OuData("ou-2").complete())
+    return fake
+
+
+class SettingsStub:
+    retry_after_seconds = 7
+
+
+@pytest.fixture(autouse=True)
+def wired(
+    monkeypatch: pytest.MonkeyPatch, memberships: InMemoryMemberships, evidence: InMemoryEvidence
+) -> None:
+    """The real handler and domain, with in-memory ports instead of DynamoDB."""
+    service = OnboardingStatusService(memberships=memberships, evidence=evidence)
+    monkeypatch.setattr(composition, "status_service", lambda: service)
+    monkeypatch.setattr(composition, "app_settings", SettingsStub)
+
+
+def invoke(event: dict[str, Any]) -> dict[str, Any]:
+    return lambda_handler(event, LambdaContextStub())
+
+
+def completed_of(response: dict[str, Any]) -> list[bool]:
+    return [step["completed"] for step in body_of(response)["steps"]]
+
+
+def assert_error(response: dict[str, Any], status: int, code: str) -> None:
+    assert response["statusCode"] == status
+    body = body_of(response)
+    assert set(body) == {"code", "message"}
+    assert body["code"] == code
+    assert header(response, "Content-Type") == "application/json"
+
+
+# --- identity from each authorizer shape -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        http_api_event(authorizer=lambda_authorizer("alice", "ou-2")),
+        http_api_event(authorizer=jwt_authorizer("alice", ou_id="ou-2")),
+        http_api_event(authorizer=jwt_authorizer("alice", **{"custom:ou_id": "ou-2"})),
+        http_api_event(authorizer=lambda_authorizer("alice"), cookies=["activeOu=ou-2"]),
+        http_api_event(authorizer=jwt_authorizer("alice"), cookies=["a=b", "activeOu=ou-2"]),
+        rest_event(authorizer=rest_authorizer("alice", "ou-2")),
+        rest_event(authorizer=rest_authorizer("alice"), cookie_header="x=1; activeOu=ou-2"),
+    ],
+    ids=["lambda", "jwt", "jwt-custom", "cookie-v2", "jwt-cookie", "rest", "rest-cookie"],
+)
+def test_every_accepted_identity_shape_reaches_the_ou(event: dict[str, Any]) -> None:
+    response = invoke(event)
+    assert response["statusCode"] == 200
+    assert completed_of(response) == [True, True, True]
+
+
+def test_the_authorizers_ou_wins_over_the_cookie() -> None:
+    event = http_api_event(authorizer=lambda_authorizer("alice", "ou-1"), cookies=["activeOu=ou-2"])
+    assert completed_of(invoke(event)) == [True, False, False]
+
+
+def test_an_empty_authorizer_ou_falls_back_to_the_cookie() -> None:
+    event = http_api_event(authorizer=lambda_authorizer("alice", ""), cookies=["activeOu=ou-2"])
+    assert completed_of(invoke(event)) == [True, True, True]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        http_api_event(
+            authorizer=lambda_authorizer("alice"),
+            query="ou_id=ou-2",
+            headers={"x-ou-id": "ou-2", "ou_id": "ou-2", "activeou": "ou-2"},
+        ),
+        rest_event(authorizer=rest_authorizer("alice")),
+    ],
+)
+def test_the_ou_is_never_taken_from_query_or_ordinary_headers(event: dict[str, Any]) -> None:
+    assert_error(invoke(event), 403, "forbidden")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        http_api_event(),
+        http_api_event(authorizer={}),
+        http_api_event(authorizer={"lambda": {}}),
+        http_api_event(authorizer={"lambda": None}),
+        http_api_event(authorizer=jwt_authorizer(sub=None, ou_id="ou-1")),
+        http_api_event(authorizer=lambda_authorizer("x" * 129, "ou-1")),
+        http_api_event(authorizer=lambda_authorizer("al ice", "ou-1")),
+        http_api_event(authorizer=lambda_authorizer(12, "ou-1")),
+        rest_event(),
+        rest_event(authorizer={"ou_id": "ou-1"}),
+    ],
+)
+def test_no_valid_principal_is_401(event: dict[str, Any]) -> None:
+    assert_error(invoke(event), 401, "unauthorized")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        http_api_event(authorizer=lambda_authorizer("alice", "ou-3")),  # not a member
+        http_api_event(authorizer=lambda_authorizer("alice", "../ou-1")),  # malformed
+        http_api_event(authorizer=lambda_authorizer("alice", "x" * 129)),
+        http_api_event(authorizer=lambda_authorizer("alice"), cookies=["activeOu=:ou"]),
+        http_api_event(authorizer=lambda_authorizer("bob", "ou-1")),
+        http_api_event(authorizer=lambda_authorizer("alice")),  # no active OU at all
+    ],
+)
+def test_no_accessible_ou_is_403(event: dict[str, Any]) -> None:
+    assert_error(invoke(event), 403, "forbidden")
+
+
+def test_403_says_the_same_whether_or_not_the_ou_exists(memberships: InMemoryMemberships) -> None:
+    existing = invoke(http_api_event(authorizer=lambda_authorizer("bob", "ou-1")))
+    missing = invoke(http_api_event(authorizer=lambda_authorizer("bob", "ou-nope")))
+    assert existing["body"] == missing["body"]
+    assert existing["headers"] == missing["headers"]
+
+
+# --- both paths, both payload formats -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "authorizer",
+    [lambda_authorizer("alice", "ou-1"), lambda_authorizer("bob", "ou-1"), None],
+)
+def test_both_paths_answer_identically(authorizer: dict[str, Any] | None) -> None:
+    main = invoke(http_api_event(authorizer=authorizer))
+    alias = invoke(http_api_event(path=ALIAS_PATH, authorizer=authorizer))
+    assert main == alias
+
+
+def test_rest_and_http_api_answer_with_the_same_body() -> None:
+    http = invoke(http_api_event(authorizer=lambda_authorizer("alice", "ou-1")))
+    rest = invoke(rest_event(authorizer=rest_authorizer("alice", "ou-1")))
+    assert rest["statusCode"] == http["statusCode"] == 200
+    assert body_of(rest) == body_of(http)
+    assert header(rest, "Content-Type") == "application/json"
+
+
+def test_a_named_stage_is_stripped_from_the_path() -> None:
+    event = http_api_event(stage="prod", authorizer=lambda_authorizer("alice", "ou-1"))
+    assert invoke(event)["statusCode"] == 200
+
+
+def test_success_is_private_to_the_caller() -> None:
+    response = invoke(http_api_event(authorizer=lambda_authorizer("alice", "ou-1")))
+    assert header(response, "Cache-Control") == "private, no-cache"
+    assert "Authorization" in (header(response, "Vary") or "")
+    assert "Cookie" in (header(response, "Vary") or "")
+
+
+# --- routing errors ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@pytest.mark.parametrize("path", ["/onboarding/status", ALIAS_PATH])
+def test_other_methods_are_405_with_allow(method: str, path: str) -> None:
+    response = invoke(http_api_event(method=method, path=path, authorizer=lambda_authorizer()))
+    assert_error(response, 405, "method_not_allowed")
+    assert header(response, "Allow") == "GET"
+
+
+@pytest.mark.parametrize("path", ["/", "/onboarding", "/onboarding/statuses", "/other"])
+def test_unknown_paths_are_404(path: str) -> None:
+    assert_error(
+        invoke(http_api_event(path=path, authorizer=lambda_authorizer())), 404, "not_found"
+    )
+
+
+def test_rest_unknown_path_is_404() -> None:
+    assert_error(invoke(rest_event(path="/nope", authorizer=rest_authorizer())), 404, "not_found")
+
+
+# --- failures ---------------------------------------------------------------------------
+
+
+def test_an_unavailable_store_is_503_with_retry_after(evidence: InMemoryEvidence) -> None:
+    evidence.failures[EvidenceSource.ENGAGEMENT_LEVELS] = StoreUnavailable(
+        "ProvisionedThroughputExceededException: secret AWS text"
+    )
+    response = invoke(http_api_event(authorizer=lambda_authorizer("alice", "ou-1")))
+    assert_error(response, 503, "service_unavailable")
+    assert header(response, "Retry-After") == "7"
+    assert "ProvisionedThroughput" not in response["body"]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [StoreMisconfigured("ResourceNotFoundException"), ConfigurationError("MEMBERSHIPS_TABLE")],
+)
+def test_misconfiguration_is_500_without_details(
+    evidence: InMemoryEvidence, error: Exception
+) -> None:
+    evidence.failures[EvidenceSource.INTEGRATIONS] = error
+    response = invoke(http_api_event(authorizer=lambda_authorizer("alice", "ou-1")))
+    assert_error(response, 500, "internal_error")
+    assert str(error) not in response["body"]
+
+
+def test_an_unexpected_error_is_500_without_a_stack_trace(evidence: InMemoryEvidence) -> None:
+    evidence.failures[EvidenceSource.INTEGRATIONS] = KeyError("boom")
+    response = invoke(http_api_event(authorizer=lambda_authorizer("alice", "ou-1")))
+    assert_error(response, 500, "internal_error")
+    assert "Traceback" not in response["body"]
+    assert "boom" not in response["body"]
