@@ -66,9 +66,17 @@ def create_tables(
         client.create_table(**request)
 
 
+BATCH_WRITE_LIMIT: Final = 25  # items per BatchWriteItem, as DynamoDB allows
+
+
 def put_items(client: Any, table_name: str, items: Sequence[Mapping[str, object]]) -> None:
-    for item in items:
-        client.put_item(
-            TableName=table_name,
-            Item={name: _serializer.serialize(value) for name, value in item.items()},
-        )
+    """Write items in batches, resending whatever the store leaves unprocessed."""
+    for start in range(0, len(items), BATCH_WRITE_LIMIT):
+        pending: Any = {
+            table_name: [
+                {"PutRequest": {"Item": {k: _serializer.serialize(v) for k, v in item.items()}}}
+                for item in items[start : start + BATCH_WRITE_LIMIT]
+            ]
+        }
+        while pending:
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems")

@@ -1,5 +1,6 @@
 """The API entry point with the domain wired to in-memory ports: routing, identity, errors."""
 
+import json
 from typing import Any
 
 import pytest
@@ -8,6 +9,7 @@ import composition
 from domain.checklist import EvidenceSource
 from domain.errors import ConfigurationError, StoreMisconfigured, StoreUnavailable
 from domain.service import OnboardingStatusService
+from handlers import status_api
 from handlers.status_api import lambda_handler
 from tests.factories import (
     ALIAS_PATH,
@@ -245,3 +247,28 @@ def test_an_unexpected_error_is_500_without_a_stack_trace(evidence: InMemoryEvid
     assert_error(response, 500, "internal_error")
     assert "Traceback" not in response["body"]
     assert "boom" not in response["body"]
+
+
+# --- observability -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("authorizer", "status"),
+    [(lambda_authorizer("alice", "ou-1"), "200"), (lambda_authorizer("bob", "ou-1"), "403")],
+)
+def test_each_request_is_counted_by_outcome(
+    capsys: pytest.CaptureFixture[str], authorizer: dict[str, Any], status: str
+) -> None:
+    invoke(http_api_event(authorizer=authorizer))
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert len(emf) == 1
+    assert emf[0]["status_code"] == status
+    assert emf[0]["Requests"] == [1.0]
+    assert ["status_code", "service"] in emf[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+
+
+def test_logs_carry_the_api_gateway_request_id_as_correlation_id() -> None:
+    event = http_api_event(authorizer=lambda_authorizer("alice", "ou-1"))
+    event["requestContext"]["requestId"] = "corr-123"
+    invoke(event)
+    assert status_api.logger.get_correlation_id() == "corr-123"
