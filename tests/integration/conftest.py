@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
+import composition
 from local.cfn_template import load_template, table_logical_ids
 from local.embedded_store import (
     LOCAL_ENVIRONMENT,
@@ -16,8 +18,6 @@ from local.embedded_store import (
     local_client,
     put_items,
 )
-
-import composition
 from tests.factories import OuData
 
 
