@@ -11,7 +11,7 @@ SAM_VENV := .venv-sam
 BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 PORT ?= 3000
-EVENT ?= events/http-api-partial-cookie.json
+EVENT ?= events/http-lambda-partial-cookie.200.json
 export PYTHONPATH := src:.
 export SAM_CLI_TELEMETRY := 0
 # pip's find-links and extra indexes on this kind of machine only add noise here.
