@@ -4,23 +4,23 @@ The pool is created once per execution environment. Lambda hands an environment 
 time, so a pool as wide as one request's checks never queues work behind another request.
 """
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 
 from domain.errors import StoreUnavailable
 
 
 class ThreadPoolCheckRunner:
     def __init__(self, max_workers: int, deadline_seconds: float) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="check")
+        self._max_workers = max_workers
         self._deadline_seconds = deadline_seconds
+        self._pool = self._new_pool()
 
     def run_all(self, checks: Sequence[Callable[[], bool]]) -> list[bool]:
         futures = [self._pool.submit(check) for check in checks]
         done, pending = wait(futures, timeout=self._deadline_seconds, return_when=FIRST_EXCEPTION)
-        for future in pending:
-            # Not yet started ones never run; running ones end within the SDK's own timeouts.
-            future.cancel()
+        if pending:
+            self._abandon(pending)
         failure = next((f.exception() for f in futures if f in done and f.exception()), None)
         if failure is not None:
             raise failure
@@ -30,3 +30,15 @@ class ThreadPoolCheckRunner:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _abandon(self, pending: Iterable["Future[bool]"]) -> None:
+        """Give up on checks still in flight. Queued ones never start; running ones end within
+        the SDK's own timeouts, but on the old pool, so the next request's reads never wait
+        behind them."""
+        for future in pending:
+            future.cancel()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="check")
