@@ -68,10 +68,12 @@ def table_logical_ids(template: dict[str, Any], function: str = STATUS_FUNCTION)
 def create_table_requests(
     template: dict[str, Any], table_names: dict[str, str], function: str = STATUS_FUNCTION
 ) -> list[dict[str, Any]]:
-    """CreateTable requests for a function's tables, named by ``table_names[variable]``."""
+    """CreateTable requests for those of a function's tables that ``table_names`` names."""
     resources = template["Resources"]
     requests = []
     for variable, logical_id in table_logical_ids(template, function).items():
+        if variable not in table_names:
+            continue
         properties = resources[logical_id]["Properties"]
         request = {key: properties[key] for key in _TABLE_PROPERTIES if key in properties}
         request["TableName"] = table_names[variable]

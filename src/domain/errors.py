@@ -13,6 +13,10 @@ class AccessDenied(OnboardingError):
     """The caller may not see the requested OU: none selected, malformed, or not a member."""
 
 
+class InvalidRequest(OnboardingError):
+    """A workflow's request is malformed: no OU id, a malformed one, or an unknown shape."""
+
+
 class StoreUnavailable(OnboardingError):
     """A backing store was throttled, failing or too slow; retrying later may succeed."""
 

@@ -9,7 +9,7 @@ separators and expression syntax, so nothing odd ever reaches a store.
 import re
 from typing import NewType
 
-from domain.errors import AccessDenied, NotAuthenticated
+from domain.errors import AccessDenied, InvalidRequest, NotAuthenticated
 
 PrincipalId = NewType("PrincipalId", str)
 OuId = NewType("OuId", str)
@@ -38,4 +38,14 @@ def parse_ou_id(raw: object) -> OuId:
     """An OU id from a caller, or AccessDenied: a caller may not name an OU it cannot have."""
     if not is_valid_id(raw):
         raise AccessDenied("active OU id is malformed")
+    return OuId(str(raw))
+
+
+def parse_requested_ou_id(raw: object) -> OuId:
+    """An OU id in a workflow's request, or InvalidRequest: there a bad id is bad input."""
+    if not is_valid_id(raw):
+        raise InvalidRequest(
+            f"ou_id must be a string of 1-{MAX_ID_LENGTH} characters from"
+            " A-Z a-z 0-9 _ . : @ | + = -, starting with a letter or digit"
+        )
     return OuId(str(raw))

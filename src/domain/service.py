@@ -1,6 +1,6 @@
-"""The use cases: the status of the caller's active OU, and the checklist of any OU."""
+"""The use cases: the checklist of any OU, and the status of the caller's active OU."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -20,11 +20,29 @@ class Caller:
 
 
 @dataclass(frozen=True)
-class OnboardingStatusService:
-    memberships: MembershipsRepository
+class ChecklistEvaluator:
+    """Runs each step's check against the OU's data and builds its status."""
+
     evidence: EvidenceRepository
     runner: CheckRunner = field(default_factory=InOrderCheckRunner)
     checklist: Sequence[ChecklistStep] = CHECKLIST
+
+    def checklist_for(self, ou_id: OuId) -> OnboardingStatus:
+        """The checklist of any OU, for trusted callers (provisioning workflows)."""
+        return self.evaluate(self.runner.run_all(self.checks_for(ou_id)))
+
+    def checks_for(self, ou_id: OuId) -> list[Callable[[], bool]]:
+        has_evidence = self.evidence.has_evidence
+        return [partial(has_evidence, ou_id, step.evidence) for step in self.checklist]
+
+    def evaluate(self, completed: Sequence[bool]) -> OnboardingStatus:
+        return evaluate_checklist(self.checklist, completed)
+
+
+@dataclass(frozen=True)
+class OnboardingStatusService:
+    memberships: MembershipsRepository
+    checklist: ChecklistEvaluator
 
     def status_for(self, caller: Caller) -> OnboardingStatus:
         """The checklist of the caller's active OU, once its membership is confirmed.
@@ -37,15 +55,8 @@ class OnboardingStatusService:
         if ou_id is None:
             raise AccessDenied("no active OU selected")
         membership = partial(self.memberships.is_active_member, ou_id, caller.principal_id)
-        is_member, *completed = self.runner.run_all([membership, *self._step_checks(ou_id)])
+        checks: list[Callable[[], bool]] = [membership, *self.checklist.checks_for(ou_id)]
+        is_member, *completed = self.checklist.runner.run_all(checks)
         if not is_member:
             raise AccessDenied("principal is not an active member of the OU")
-        return evaluate_checklist(self.checklist, completed)
-
-    def checklist_for(self, ou_id: OuId) -> OnboardingStatus:
-        """The checklist of any OU, for trusted internal callers (provisioning workflows)."""
-        return evaluate_checklist(self.checklist, self.runner.run_all(self._step_checks(ou_id)))
-
-    def _step_checks(self, ou_id: OuId) -> list[partial[bool]]:
-        has_evidence = self.evidence.has_evidence
-        return [partial(has_evidence, ou_id, step.evidence) for step in self.checklist]
+        return self.checklist.evaluate(completed)

@@ -2,11 +2,13 @@
 127.0.0.1, with tables built from template.yaml. Nothing in boto3 is patched: the production
 client finds the server through AWS_ENDPOINT_URL_DYNAMODB, as it would any endpoint."""
 
+import json
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
 
 import composition
@@ -59,11 +61,17 @@ def reset_server(endpoint: str) -> None:
         assert response.status == 200
 
 
+def clear_composition() -> None:
+    """Forget clients and settings, so the next request reads the environment again."""
+    composition.status_service.cache_clear()
+    composition.app_settings.cache_clear()
+    composition.provisioning_check.cache_clear()
+
+
 def use_environment(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) -> None:
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
-    composition.status_service.cache_clear()
-    composition.app_settings.cache_clear()
+    clear_composition()
 
 
 @pytest.fixture
@@ -79,5 +87,80 @@ def store(
         {**LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint, **table_names},
     )
     yield Store(client, table_names)
-    composition.status_service.cache_clear()
-    composition.app_settings.cache_clear()
+    clear_composition()
+
+
+OBSERVED_SOURCE = "kenbun.onboarding.test"
+
+
+@dataclass
+class Provisioning:
+    """The provisioning check's world: the store, its progress table and the event bus,
+    with a queue subscribed to everything the check publishes so tests can read it."""
+
+    store: Store
+    progress_table: str
+    sqs: Any
+    observer_url: str
+
+    def published(self) -> list[dict[str, Any]]:
+        """Every event published since the last call, oldest first."""
+        events = []
+        while True:
+            response = self.sqs.receive_message(
+                QueueUrl=self.observer_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            )
+            messages = response.get("Messages", [])
+            if not messages:
+                break
+            for message in messages:
+                events.append(json.loads(message["Body"]))
+                self.sqs.delete_message(
+                    QueueUrl=self.observer_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+        return sorted(events, key=lambda event: event["time"])
+
+    def progress(self, ou_id: str) -> dict[str, Any]:
+        item = self.store.client.get_item(
+            TableName=self.progress_table, Key={"ou_id": {"S": ou_id}}, ConsistentRead=True
+        ).get("Item", {})
+        return {name: next(iter(value.values())) for name, value in item.items()}
+
+
+def aws_client(service: str, endpoint: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=LOCAL_ENVIRONMENT["AWS_DEFAULT_REGION"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+
+@pytest.fixture
+def provisioning(
+    store: Store, dynamodb_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Provisioning]:
+    """The provisioning function's environment: its progress table built from template.yaml,
+    moto's EventBridge as the bus, and an SQS queue subscribed to the published events."""
+    progress_table = "test-ProgressTable"
+    create_tables(store.client, {"PROGRESS_TABLE": progress_table}, "ProvisioningFunction")
+    events = aws_client("events", dynamodb_endpoint)
+    sqs = aws_client("sqs", dynamodb_endpoint)
+    observer_url = sqs.create_queue(QueueName="published-events")["QueueUrl"]
+    observer_arn = sqs.get_queue_attributes(QueueUrl=observer_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    events.put_rule(Name="observe", EventPattern=json.dumps({"source": [OBSERVED_SOURCE]}))
+    events.put_targets(Rule="observe", Targets=[{"Id": "observer", "Arn": observer_arn}])
+    use_environment(
+        monkeypatch,
+        {
+            "AWS_ENDPOINT_URL_EVENTBRIDGE": dynamodb_endpoint,
+            "PROGRESS_TABLE": progress_table,
+            "EVENT_BUS_NAME": "default",
+            "EVENT_SOURCE": OBSERVED_SOURCE,
+        },
+    )
+    yield Provisioning(store, progress_table, sqs, observer_url)
+    clear_composition()

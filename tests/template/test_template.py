@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import pytest
 
-from composition import Settings
+from composition import ApiSettings
 from local.cfn_template import PROJECT_ROOT, load_template
 
 pytestmark = pytest.mark.template
@@ -254,21 +254,21 @@ def literal_settings(environment: dict[str, Any]) -> dict[str, str]:
 
 
 def required_settings() -> set[str]:
-    return {name.upper() for name, field in Settings.model_fields.items() if field.is_required()}
+    return {name.upper() for name, field in ApiSettings.model_fields.items() if field.is_required()}
 
 
-def template_settings(environment: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Settings as the function would load them: the template's literal values, dummy tables."""
-    for name in Settings.model_fields:
+def template_settings(environment: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> ApiSettings:
+    """ApiSettings as the function would load them: the template's literal values, dummy tables."""
+    for name in ApiSettings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
     for name, value in literal_settings(environment).items():
         monkeypatch.setenv(name, value)
     for table in TABLES:
         monkeypatch.setenv(table.variable, f"dummy-{table.logical_id}")
-    return Settings()
+    return ApiSettings()
 
 
-def worst_case_request_seconds(settings: Settings) -> float:
+def worst_case_request_seconds(settings: ApiSettings) -> float:
     """An upper bound on one request's time in the handler.
 
     One DynamoDB call makes at most ``max_attempts`` attempts, each bounded by the connect
@@ -283,8 +283,8 @@ def worst_case_request_seconds(settings: Settings) -> float:
     before attempts 2 and 3 at most 2**1 + 2**2 = 6 s, so one call <= 10.5 s; the request
     deadline is 6 s, so a request ends within min(6, 10.5) = 6 s < Timeout 10 s.
     """
-    attempts = settings.dynamodb_max_attempts
-    per_attempt = settings.dynamodb_connect_timeout_seconds + settings.dynamodb_read_timeout_seconds
+    attempts = settings.aws_max_attempts
+    per_attempt = settings.aws_connect_timeout_seconds + settings.aws_read_timeout_seconds
     backoff = sum(2 ** (attempt - 1) for attempt in range(2, attempts + 1))
     return float(min(settings.request_deadline_seconds, attempts * per_attempt + backoff))
 
@@ -527,15 +527,15 @@ def test_powertools_setting_comes_from_parameter(
 
 def test_function_sets_every_required_setting(environment: dict[str, Any]) -> None:
     required = required_settings()
-    assert required, "Settings has no required field: this test would prove nothing"
+    assert required, "ApiSettings has no required field: this test would prove nothing"
     missing = required - set(environment)
     assert not missing, f"{STATUS_FUNCTION} lacks required settings {sorted(missing)}"
 
 
 def test_every_literal_setting_is_a_settings_field(environment: dict[str, Any]) -> None:
-    fields = {name.upper() for name in Settings.model_fields}
+    fields = {name.upper() for name in ApiSettings.model_fields}
     stray = set(literal_settings(environment)) - fields
-    assert not stray, f"Settings ignores {sorted(stray)} (extra='ignore'): defaults would apply"
+    assert not stray, f"ApiSettings ignores {sorted(stray)} (extra='ignore'): defaults would apply"
 
 
 def test_literal_settings_validate(
@@ -621,9 +621,10 @@ def test_function_may_read_exactly_the_four_tables(
 # ---------------------------------------------------------------- tables
 
 
-def test_template_defines_the_four_tables(template: Template) -> None:
+def test_template_defines_the_four_tables_and_the_progress_table(template: Template) -> None:
     defined = set(resources_of_type(template, "AWS::DynamoDB::Table"))
-    assert defined == {table.logical_id for table in TABLES}, f"tables are {sorted(defined)}"
+    expected = {table.logical_id for table in TABLES} | {"ProgressTable"}
+    assert defined == expected, f"tables are {sorted(defined)}"
 
 
 @pytest.mark.parametrize("table", TABLES, ids=lambda table: table.logical_id)

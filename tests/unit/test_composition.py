@@ -2,7 +2,7 @@
 
 import pytest
 
-from composition import Settings, load_settings
+from composition import ApiSettings, ProvisioningSettings, load_settings
 from domain.checklist import EvidenceSource
 from domain.errors import ConfigurationError
 
@@ -22,7 +22,7 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 def test_settings_come_from_the_environment(environment: pytest.MonkeyPatch) -> None:
-    settings = load_settings()
+    settings = load_settings(ApiSettings)
     assert settings.memberships_table == "m-table"
     assert settings.table_for(EvidenceSource.SCORING_RULES) == "s-table"
     assert {settings.table_for(s) for s in EvidenceSource} == {"i-table", "s-table", "e-table"}
@@ -32,23 +32,34 @@ def test_settings_come_from_the_environment(environment: pytest.MonkeyPatch) -> 
 def test_a_missing_table_variable_is_named(environment: pytest.MonkeyPatch, variable: str) -> None:
     environment.delenv(variable)
     with pytest.raises(ConfigurationError, match=variable):
-        load_settings()
+        load_settings(ApiSettings)
 
 
 def test_an_invalid_table_name_is_rejected(environment: pytest.MonkeyPatch) -> None:
     environment.setenv("INTEGRATIONS_TABLE", "no spaces allowed")
     with pytest.raises(ConfigurationError, match="INTEGRATIONS_TABLE"):
-        load_settings()
+        load_settings(ApiSettings)
 
 
 def test_timeouts_are_bounded(environment: pytest.MonkeyPatch) -> None:
-    environment.setenv("DYNAMODB_READ_TIMEOUT_SECONDS", "600")
-    with pytest.raises(ConfigurationError, match="DYNAMODB_READ_TIMEOUT_SECONDS"):
-        load_settings()
+    environment.setenv("AWS_READ_TIMEOUT_SECONDS", "600")
+    with pytest.raises(ConfigurationError, match="AWS_READ_TIMEOUT_SECONDS"):
+        load_settings(ApiSettings)
 
 
 def test_settings_are_immutable(environment: pytest.MonkeyPatch) -> None:
-    settings = load_settings()
+    settings = load_settings(ApiSettings)
     with pytest.raises(ValueError, match="frozen"):
         settings.memberships_table = "other"  # type: ignore[misc]
-    assert isinstance(settings, Settings)
+    assert isinstance(settings, ApiSettings)
+
+
+def test_provisioning_needs_its_progress_table_but_no_memberships(
+    environment: pytest.MonkeyPatch,
+) -> None:
+    environment.delenv("MEMBERSHIPS_TABLE")
+    with pytest.raises(ConfigurationError, match="PROGRESS_TABLE"):
+        load_settings(ProvisioningSettings)
+    environment.setenv("PROGRESS_TABLE", "p-table")
+    settings = load_settings(ProvisioningSettings)
+    assert (settings.progress_table, settings.event_bus_name) == ("p-table", "default")

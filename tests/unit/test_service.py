@@ -5,7 +5,7 @@ import pytest
 from domain.checklist import EvidenceSource
 from domain.errors import AccessDenied, StoreUnavailable
 from domain.identifiers import OuId, PrincipalId
-from domain.service import Caller, OnboardingStatusService
+from domain.service import Caller, ChecklistEvaluator, OnboardingStatusService
 from tests.factories import OuData
 from tests.unit.fakes import InMemoryEvidence, InMemoryMemberships
 
@@ -19,7 +19,8 @@ def service_with(*data: OuData, members: tuple[tuple[str, str], ...] = (("ou-1",
     evidence = InMemoryEvidence()
     for ou in data:
         evidence.add(ou)
-    return OnboardingStatusService(memberships=memberships, evidence=evidence), evidence
+    service = OnboardingStatusService(memberships, ChecklistEvaluator(evidence))
+    return service, evidence
 
 
 def completed(service: OnboardingStatusService, caller: Caller = ALICE) -> list[bool]:
@@ -71,7 +72,7 @@ def test_a_failed_check_fails_the_request_instead_of_reporting_incomplete() -> N
 
 def test_checklist_for_needs_no_membership() -> None:
     service, _ = service_with(OuData("ou-9").complete(), members=())
-    assert service.checklist_for(OuId("ou-9")).all_complete
+    assert service.checklist.checklist_for(OuId("ou-9")).all_complete
 
 
 def test_runner_receives_membership_and_every_step_check_together() -> None:
@@ -84,7 +85,7 @@ def test_runner_receives_membership_and_every_step_check_together() -> None:
 
     service, _ = service_with(OuData("ou-1").complete())
     service = OnboardingStatusService(
-        memberships=service.memberships, evidence=service.evidence, runner=RecordingRunner()
+        service.memberships, ChecklistEvaluator(service.checklist.evidence, RecordingRunner())
     )
     assert service.status_for(ALICE).all_complete
     assert seen == [4]

@@ -8,7 +8,7 @@ import pytest
 import composition
 from domain.checklist import EvidenceSource
 from domain.errors import ConfigurationError, StoreMisconfigured, StoreUnavailable
-from domain.service import OnboardingStatusService
+from domain.service import ChecklistEvaluator, OnboardingStatusService
 from handlers import status_api
 from handlers.status_api import lambda_handler
 from tests.factories import (
@@ -51,7 +51,7 @@ def wired(
     monkeypatch: pytest.MonkeyPatch, memberships: InMemoryMemberships, evidence: InMemoryEvidence
 ) -> None:
     """The real handler and domain, with in-memory ports instead of DynamoDB."""
-    service = OnboardingStatusService(memberships=memberships, evidence=evidence)
+    service = OnboardingStatusService(memberships, ChecklistEvaluator(evidence))
     monkeypatch.setattr(composition, "status_service", lambda: service)
     monkeypatch.setattr(composition, "app_settings", SettingsStub)
 

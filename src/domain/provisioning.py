@@ -1,0 +1,126 @@
+"""Provisioning checks: the same checklist for workflows, and a completion event never lost.
+
+For every check the use case publishes "Onboarding Status Checked". The first time an OU is
+seen complete it also publishes "Onboarding Completed", at least once, under a completion id
+that stays the same across retries so consumers can drop a rare duplicate:
+
+1. the completion id is recorded (conditionally, once per OU) before anything is published;
+2. the events are published; a failure fails the check, so its trigger retries it;
+3. only after a successful publish is the completion marked published.
+
+A check that finds a recorded but unpublished completion publishes it, whatever the OU's
+current state, so a failed publish is repaired by the next check. An OU that loses a step after
+completing is recorded as regressed; it never gets a second completion event.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final, Protocol
+from uuid import uuid4
+
+from pydantic import Field
+
+from domain.errors import OnboardingError
+from domain.identifiers import OuId
+from domain.service import ChecklistEvaluator
+from domain.status import OnboardingStatus
+
+STATUS_CHECKED: Final = "Onboarding Status Checked"
+COMPLETED: Final = "Onboarding Completed"
+
+
+class OnboardingIncomplete(OnboardingError):
+    """A workflow required a complete OU and it is not. The class name is the error name a
+    Step Functions Retry/Catch matches, so it must not change."""
+
+
+class PublishFailed(OnboardingError):
+    """The event bus did not accept every event; the check must be retried."""
+
+
+@dataclass(frozen=True)
+class ProgressState:
+    """What the provisioning check remembers about one OU."""
+
+    completion_id: str | None = None
+    completed_at: str | None = None
+    completion_published: bool = False
+    regressed: bool = False
+
+
+@dataclass(frozen=True)
+class OnboardingEvent:
+    detail_type: str
+    detail: dict[str, Any]
+
+
+class ProgressRepository(Protocol):
+    def get(self, ou_id: OuId) -> ProgressState: ...
+
+    def claim_completion(self, ou_id: OuId, completion_id: str, completed_at: str) -> ProgressState:
+        """Record a completion unless one exists; return the state as stored either way."""
+        ...
+
+    def mark_completion_published(self, ou_id: OuId, completion_id: str) -> None: ...
+
+    def set_regressed(self, ou_id: OuId, regressed: bool, at: str) -> None:
+        """Record that a completed OU lost (True) or regained (False) a step."""
+        ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: Sequence[OnboardingEvent]) -> None:
+        """Publish every event or raise (PublishFailed, DependencyUnavailable...)."""
+        ...
+
+
+class CheckResult(OnboardingStatus):
+    """The API's status object plus the OU and when it was checked."""
+
+    ou_id: str = Field(description="The OU that was checked")
+    checked_at: str = Field(description="When, in UTC (RFC 3339)")
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class ProvisioningCheck:
+    checklist: ChecklistEvaluator
+    progress: ProgressRepository
+    publisher: EventPublisher
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    new_id: Callable[[], str] = field(default=lambda: str(uuid4()))
+
+    def run(self, ou_id: OuId) -> CheckResult:
+        status = self.checklist.checklist_for(ou_id)
+        checked_at = rfc3339(self.clock())
+        result = CheckResult(ou_id=ou_id, checked_at=checked_at, steps=status.steps)
+        state = self.progress.get(ou_id)
+        if status.all_complete and state.completion_id is None:
+            state = self.progress.claim_completion(ou_id, self.new_id(), checked_at)
+        regressed = state.completion_id is not None and not status.all_complete
+        events = [OnboardingEvent(STATUS_CHECKED, _checked_detail(result, regressed))]
+        owed = state.completion_id is not None and not state.completion_published
+        if owed:
+            events.append(OnboardingEvent(COMPLETED, _completed_detail(ou_id, state)))
+        self.publisher.publish(events)
+        if owed and state.completion_id is not None:
+            self.progress.mark_completion_published(ou_id, state.completion_id)
+        if state.completion_id is not None and regressed != state.regressed:
+            self.progress.set_regressed(ou_id, regressed, checked_at)
+        return result
+
+
+def _checked_detail(result: CheckResult, regressed: bool) -> dict[str, Any]:
+    return {**result.model_dump(mode="json"), "regressed": regressed}
+
+
+def _completed_detail(ou_id: OuId, state: ProgressState) -> dict[str, Any]:
+    return {
+        "ou_id": ou_id,
+        "completion_id": state.completion_id,
+        "completed_at": state.completed_at,
+    }
