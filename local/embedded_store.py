@@ -7,6 +7,7 @@ AWS_ENDPOINT_URL_DYNAMODB like it would for any DynamoDB-compatible server.
 
 import logging
 import os
+import socket
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
@@ -33,6 +34,7 @@ _serializer = TypeSerializer()
 def embedded_dynamodb(port: int = 0) -> Iterator[str]:
     """Run moto's server on the loopback interface only; yield its endpoint URL."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    _check_port_free(port)
     server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
     server.start()
     try:
@@ -40,6 +42,17 @@ def embedded_dynamodb(port: int = 0) -> Iterator[str]:
         yield f"http://{host}:{bound_port}"
     finally:
         server.stop()
+
+
+def _check_port_free(port: int) -> None:
+    """Raise OSError (EADDRINUSE) for a taken port. ThreadedMotoServer binds in its own thread
+    and start() then waits for ever, so a taken port must be caught before it starts."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the server will: a port left in TIME_WAIT by a previous run counts as free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((LOOPBACK, port))
 
 
 def point_sdk_at(endpoint: str) -> None:
@@ -67,6 +80,11 @@ def create_tables(
 
 
 BATCH_WRITE_LIMIT: Final = 25  # items per BatchWriteItem, as DynamoDB allows
+
+
+def delete_tables(client: Any, table_names: Mapping[str, str]) -> None:
+    for table_name in table_names.values():
+        client.delete_table(TableName=table_name)
 
 
 def put_items(client: Any, table_name: str, items: Sequence[Mapping[str, object]]) -> None:

@@ -9,6 +9,7 @@ from local.cfn_template import function_environment, load_template, table_logica
 from local.demo_data import DEMO_ITEMS
 from local.embedded_store import (
     create_tables,
+    delete_tables,
     embedded_dynamodb,
     local_client,
     point_sdk_at,
@@ -51,7 +52,12 @@ def local_stack(port: int = 0, seed: bool = True) -> Iterator[str]:
             os.environ.setdefault(name, value)
         client = local_client(endpoint)
         create_tables(client, tables)
-        if seed:
-            for variable, items in DEMO_ITEMS.items():
-                put_items(client, tables[variable], items)
-        yield endpoint
+        try:
+            if seed:
+                for variable, items in DEMO_ITEMS.items():
+                    put_items(client, tables[variable], items)
+            yield endpoint
+        finally:
+            # moto keeps its data per process, not per server: without this, the next
+            # local_stack() in the same process (a test session) would find the tables taken.
+            delete_tables(client, tables)

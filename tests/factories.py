@@ -185,3 +185,42 @@ class OuData:
 
     def complete(self) -> "OuData":
         return self.integration().scoring_rule().engagement_level()
+
+
+def eventbridge_event(
+    detail: Any,
+    source: str = "kenbun.provisioning",
+    detail_type: str = "Onboarding Check Requested",
+) -> dict[str, Any]:
+    """An EventBridge event as a rule delivers it to Lambda."""
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": detail_type,
+        "source": source,
+        "account": "123456789012",
+        "time": "2026-11-28T12:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def sqs_event(*bodies: str) -> dict[str, Any]:
+    """An SQS batch as the event source mapping delivers it, one record per body."""
+    return {
+        "Records": [
+            {
+                "messageId": f"msg-{index}",
+                "receiptHandle": f"handle-{index}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:recheck",
+                "awsRegion": "us-east-1",
+            }
+            for index, body in enumerate(bodies)
+        ]
+    }

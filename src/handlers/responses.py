@@ -80,6 +80,6 @@ def json_error(
     return Response(
         status_code=int(status),
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"code": code, "message": message}),
+        body=json.dumps({"code": code, "message": message}, separators=(",", ":")),
         headers={**ERROR_HEADERS, **(extra_headers or {})},
     )

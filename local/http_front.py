@@ -1,0 +1,188 @@
+"""A local stand-in for API Gateway (HTTP API, payload 2.0) and its Lambda authorizer.
+
+Each request on 127.0.0.1 becomes the event the deployed API would send, with the authorizer
+context of its bearer token, and the function's response becomes the HTTP response. Every
+method and path reaches the function, which answers 404 and 405 itself.
+"""
+
+import base64
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Final, Self
+from urllib.parse import urlsplit
+
+from local.api_gateway_events import http_api_event
+from local.demo_data import DEMO_TOKENS
+from local.embedded_store import LOOPBACK
+from local.lambda_runtime import LambdaHandler, new_context
+
+BEARER: Final = "bearer"
+# What API Gateway answers when the integration itself fails (the function raised).
+INTEGRATION_FAILURE: Final = (500, b'{"message":"Internal Server Error"}')
+
+_log = logging.getLogger(__name__)
+
+TokenContexts = Mapping[str, Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    """What the front read off the socket."""
+
+    method: str
+    target: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    client_ip: str
+    protocol: str
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def authorizer_for(headers: list[tuple[str, str]], tokens: TokenContexts) -> dict[str, Any] | None:
+    """The Lambda authorizer context of the request's bearer token; None for none or unknown,
+    so the event carries no authorizer and the function itself answers 401."""
+    authorization = next((v for k, v in headers if k.lower() == "authorization"), "")
+    scheme, _, token = authorization.partition(" ")
+    context = tokens.get(token.strip()) if scheme.lower() == BEARER else None
+    return None if context is None else {"lambda": dict(context)}
+
+
+def event_for(request: ReceivedRequest, tokens: TokenContexts) -> dict[str, Any]:
+    target = urlsplit(request.target)
+    return http_api_event(
+        request.method,
+        target.path or "/",
+        query=target.query,
+        headers=request.headers,
+        authorizer=authorizer_for(request.headers, tokens),
+        body=request.body,
+        source_ip=request.client_ip,
+        protocol=request.protocol,
+    )
+
+
+def answer_from(result: Mapping[str, Any], request_id: str) -> HttpAnswer:
+    """The HTTP response for a payload 2.0 function result (headers, cookies, body)."""
+    headers = [(name, str(value)) for name, value in (result.get("headers") or {}).items()]
+    headers += [("Set-Cookie", cookie) for cookie in result.get("cookies") or ()]
+    headers.append(("Apigw-Requestid", request_id))
+    raw_body = result.get("body") or ""
+    body = base64.b64decode(raw_body) if result.get("isBase64Encoded") else raw_body.encode()
+    return HttpAnswer(int(result["statusCode"]), headers, body)
+
+
+class LocalHttpFront:
+    """Serves the function over HTTP on 127.0.0.1 from a background thread.
+
+    ``port=0`` picks a free port; ``url`` tells which. Use as a context manager, or call
+    ``start()`` and ``stop()``.
+    """
+
+    def __init__(
+        self, handler: LambdaHandler, *, port: int = 0, tokens: TokenContexts = DEMO_TOKENS
+    ) -> None:
+        self._handler = handler
+        self._tokens = tokens
+        # Lambda hands an execution environment one event at a time, and the handler relies on
+        # it: Powertools keeps the current event in class attributes (BaseRouter.current_event)
+        # and pending metrics in a class-level dict. The server's threads would mix requests
+        # up, so invocations take turns, as in one warm execution environment.
+        self._invocation_lock = threading.Lock()
+        self._server = _FrontServer(port, self.respond)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def respond(self, request: ReceivedRequest) -> HttpAnswer:
+        event = event_for(request, self._tokens)
+        request_id = event["requestContext"]["requestId"]
+        try:
+            with self._invocation_lock:
+                result = self._handler(event, new_context())
+            return answer_from(result, request_id)
+        except Exception:
+            _log.exception("the function raised or answered malformed; API Gateway says 500")
+            status, body = INTEGRATION_FAILURE
+            return HttpAnswer(status, [("Content-Type", "application/json")], body)
+
+    def start(self) -> Self:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="local-http-front", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class _FrontServer(ThreadingHTTPServer):
+    # Loopback only: the demo tokens are no protection for anything reachable from elsewhere.
+    def __init__(self, port: int, respond: Callable[[ReceivedRequest], HttpAnswer]) -> None:
+        super().__init__((LOOPBACK, port), _RequestHandler)
+        self.respond = respond
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: _FrontServer
+
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        # http.server dispatches a request to do_<METHOD>. Every method goes to the function,
+        # which decides what is allowed (405 with Allow: GET), as behind API Gateway.
+        if name.startswith("do_"):
+            return self._forward
+        raise AttributeError(name)
+
+    def _forward(self) -> None:
+        answer = self.server.respond(self._received())
+        self.send_response(answer.status)
+        for name, value in _without_length(answer.headers):
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(answer.body)
+
+    def _received(self) -> ReceivedRequest:
+        length = int(self.headers.get("Content-Length") or 0)
+        return ReceivedRequest(
+            method=self.command,
+            target=self.path,
+            headers=list(self.headers.items()),
+            body=self.rfile.read(length) if length > 0 else b"",
+            client_ip=self.client_address[0],
+            protocol=self.request_version,
+        )
+
+
+def _without_length(headers: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """The front sets Content-Length itself, from the body it actually writes."""
+    return ((name, value) for name, value in headers if name.lower() != "content-length")

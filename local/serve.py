@@ -1,0 +1,106 @@
+"""``python -m local.serve [--port 3000]``: the API on http://127.0.0.1, with demo data.
+
+An embedded DynamoDB-compatible store holds the tables template.yaml defines, seeded with the
+demo OUs; a local front stands in for API Gateway and its Lambda authorizer. Ctrl-C stops both.
+"""
+
+import argparse
+import contextlib
+import shlex
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from local.http_front import LocalHttpFront
+from local.lambda_runtime import load_handler
+from local.stack import local_stack
+
+DEFAULT_PORT: Final = 3000
+STATUS_PATH: Final = "/onboarding/status"
+ALIAS_PATH: Final = "/onboarding-status"
+
+
+@dataclass(frozen=True)
+class DemoRequest:
+    """One ready-to-paste request against the demo data, and the status it gets.
+    ``bearer`` is a token of local.demo_data.DEMO_TOKENS (None: no Authorization header)."""
+
+    title: str
+    expected_status: int
+    bearer: str | None = "demo-user-token"
+    cookie: str | None = None
+    path: str = STATUS_PATH
+    method: str = "GET"
+
+    def curl(self, base_url: str) -> str:
+        words = ["curl", "-si"]
+        if self.method != "GET":
+            words += ["-X", self.method]
+        words.append(f"{base_url}{self.path}")
+        if self.bearer is not None:
+            words += ["-H", f"Authorization: Bearer {self.bearer}"]
+        if self.cookie is not None:
+            words += ["--cookie", self.cookie]
+        return shlex.join(words)
+
+
+DEMO_REQUESTS: Final = (
+    DemoRequest("ou-partial via cookie: the documented example", 200, cookie="activeOu=ou-partial"),
+    DemoRequest("the same on the alias path", 200, cookie="activeOu=ou-partial", path=ALIAS_PATH),
+    DemoRequest("ou-complete: every step done", 200, cookie="activeOu=ou-complete"),
+    DemoRequest("ou-empty: no step done", 200, cookie="activeOu=ou-empty"),
+    DemoRequest("a token bound to ou-partial, no cookie needed", 200, bearer="demo-partial-token"),
+    DemoRequest("ou-restricted: not a member", 403, cookie="activeOu=ou-restricted"),
+    DemoRequest("ou-suspended: membership suspended", 403, cookie="activeOu=ou-suspended"),
+    DemoRequest("no token", 401, bearer=None, cookie="activeOu=ou-partial"),
+    DemoRequest("POST is not allowed", 405, method="POST", cookie="activeOu=ou-partial"),
+)
+
+
+def banner(api_url: str, store_url: str) -> str:
+    lines = [
+        f"Onboarding status API: {api_url}{STATUS_PATH}",
+        f"DynamoDB (moto, demo data): {store_url}",
+        "",
+    ]
+    for request in DEMO_REQUESTS:
+        lines += [f"# {request.expected_status}  {request.title}", request.curl(api_url)]
+    lines += ["", "Ctrl-C to stop."]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.serve", description=__doc__)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="API port; 0: a free one")
+    parser.add_argument("--store-port", type=int, default=0, help="DynamoDB port; 0: a free one")
+    args = parser.parse_args(argv)
+    try:
+        serve(args.port, args.store_port)
+    except OSError as error:
+        print(f"Cannot start: {error}. Try another --port / --store-port.", file=sys.stderr)
+        return 1
+    print("Stopped.")
+    return 0
+
+
+def serve(port: int, store_port: int) -> None:
+    """Serve until Ctrl-C."""
+    # The handler loads once the stack has set the environment (left to right).
+    with (
+        local_stack(port=store_port) as store_url,
+        LocalHttpFront(load_handler(), port=port) as front,
+    ):
+        # Flushed: when stdout is a pipe, whoever waits for the URL must see it now.
+        print(banner(front.url, store_url), flush=True)
+        _wait_for_interrupt()
+
+
+def _wait_for_interrupt() -> None:
+    with contextlib.suppress(KeyboardInterrupt):
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""The local tools' own logic, without servers: event building, the authorizer stand-in, how
+responses are written back and printed, the demo curl commands."""
+
+import base64
+import socket
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from local.api_gateway_events import http_api_event, split_cookie_header
+from local.embedded_store import LOOPBACK, embedded_dynamodb
+from local.http_front import answer_from, authorizer_for
+from local.invoke import readable
+from local.serve import DemoRequest
+
+# --- API Gateway HTTP API events -----------------------------------------------------------
+
+
+def test_the_cookie_header_becomes_the_cookies_list() -> None:
+    event = http_api_event(headers={"Cookie": "a=1; activeOu=ou-partial;  b=2"})
+    assert event["cookies"] == ["a=1", "activeOu=ou-partial", "b=2"]
+    assert "cookie" not in event["headers"]
+
+
+def test_header_names_are_lower_cased_and_repeats_joined() -> None:
+    event = http_api_event(
+        headers=[("X-Trace", "1"), ("x-trace", "2"), ("Cookie", "a=1"), ("Cookie", "b=2")]
+    )
+    assert event["headers"] == {"x-trace": "1,2"}
+    assert event["cookies"] == ["a=1", "b=2"]
+
+
+def test_without_cookies_there_is_no_cookies_key() -> None:
+    assert "cookies" not in http_api_event()
+    assert http_api_event(cookies=[])["cookies"] == []
+
+
+def test_a_body_arrives_base64_encoded() -> None:
+    event = http_api_event("POST", "/x", body=b'{"a": 1}')
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == b'{"a": 1}'
+    assert "body" not in http_api_event()
+
+
+def test_request_context_of_a_named_stage() -> None:
+    event = http_api_event(
+        "GET",
+        "/onboarding/status",
+        stage="prod",
+        headers={"User-Agent": "curl/8"},
+        received_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        authorizer={"lambda": {"principal_id": "p"}},
+    )
+    context = event["requestContext"]
+    assert event["rawPath"] == context["http"]["path"] == "/prod/onboarding/status"
+    assert event["routeKey"] == context["routeKey"] == "GET /onboarding/status"
+    assert context["http"]["userAgent"] == "curl/8"
+    assert context["time"] == "02/Jan/2026:03:04:05 +0000"
+    assert context["timeEpoch"] == 1767323045000
+    assert context["authorizer"] == {"lambda": {"principal_id": "p"}}
+    uuid.UUID(context["requestId"])
+
+
+def test_split_cookie_header_ignores_empty_pieces() -> None:
+    assert split_cookie_header(" ; a=1;;") == ["a=1"]
+
+
+# --- the authorizer stand-in and the HTTP answer -------------------------------------------
+
+TOKENS = {"good": {"principal_id": "p", "ou_id": "ou-1"}}
+
+
+@pytest.mark.parametrize("authorization", ["Bearer good", "bearer good", "Bearer  good "])
+def test_a_known_bearer_token_gives_its_context(authorization: str) -> None:
+    headers = [("Authorization", authorization)]
+    assert authorizer_for(headers, TOKENS) == {"lambda": {"principal_id": "p", "ou_id": "ou-1"}}
+
+
+@pytest.mark.parametrize(
+    "headers", [[], [("Authorization", "Bearer bad")], [("Authorization", "Basic good")]]
+)
+def test_no_or_unknown_token_gives_no_authorizer(headers: list[tuple[str, str]]) -> None:
+    assert authorizer_for(headers, TOKENS) is None
+
+
+def test_answer_carries_headers_cookies_and_decoded_body() -> None:
+    result = {
+        "statusCode": 201,
+        "headers": {"Content-Type": "text/plain"},
+        "cookies": ["a=1; Path=/"],
+        "body": base64.b64encode(b"hi").decode(),
+        "isBase64Encoded": True,
+    }
+    answer = answer_from(result, "req-1")
+    assert answer.status == 201
+    assert answer.body == b"hi"
+    assert ("Set-Cookie", "a=1; Path=/") in answer.headers
+    assert ("Apigw-Requestid", "req-1") in answer.headers
+
+
+# --- what local.invoke prints ---------------------------------------------------------------
+
+
+def test_readable_merges_rest_headers_and_parses_json_bodies() -> None:
+    response = {
+        "statusCode": 200,
+        "multiValueHeaders": {"Vary": ["Authorization", "Cookie"]},
+        "headers": {"Content-Type": "application/json"},
+        "body": '{"a": 1}',
+    }
+    assert readable(response) == {
+        "statusCode": 200,
+        "headers": {"Vary": "Authorization, Cookie", "Content-Type": "application/json"},
+        "body": {"a": 1},
+    }
+
+
+@pytest.mark.parametrize(("body", "shown"), [("plain", "plain"), ("", None), (None, None)])
+def test_readable_keeps_other_bodies(body: str | None, shown: str | None) -> None:
+    assert readable({"statusCode": 204, "body": body})["body"] == shown
+
+
+# --- local.serve ----------------------------------------------------------------------------
+
+
+def test_demo_curl_commands_are_shell_quoted() -> None:
+    request = DemoRequest("t", 405, cookie="activeOu=ou-partial", method="POST")
+    assert request.curl("http://127.0.0.1:3000") == (
+        "curl -si -X POST http://127.0.0.1:3000/onboarding/status"
+        " -H 'Authorization: Bearer demo-user-token' --cookie activeOu=ou-partial"
+    )
+
+
+def test_a_taken_store_port_fails_instead_of_hanging() -> None:
+    with socket.socket() as taken:
+        taken.bind((LOOPBACK, 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError, match=r"(?i)address"), embedded_dynamodb(port):
+            pass
