@@ -8,6 +8,7 @@ import yaml
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH: Final = PROJECT_ROOT / "template.yaml"
 STATUS_FUNCTION: Final = "StatusFunction"
+PROVISIONING_FUNCTION: Final = "ProvisioningFunction"
 
 _TABLE_PROPERTIES: Final = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes")
 
@@ -42,6 +43,10 @@ def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
 def function_properties(template: dict[str, Any], function: str) -> dict[str, Any]:
     properties: dict[str, Any] = template["Resources"][function]["Properties"]
     return properties
+
+
+def parameter_default(template: dict[str, Any], name: str) -> str:
+    return str(template["Parameters"][name]["Default"])
 
 
 def function_environment(template: dict[str, Any], function: str) -> dict[str, Any]:

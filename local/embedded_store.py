@@ -59,6 +59,7 @@ def point_sdk_at(endpoint: str) -> None:
     """Point every boto3 client made from now on at a local endpoint, as a user would."""
     os.environ.update(LOCAL_ENVIRONMENT)
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+    os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"] = endpoint
 
 
 def local_client(endpoint: str) -> Any:
@@ -74,9 +75,12 @@ def local_client(endpoint: str) -> Any:
 def create_tables(
     client: Any, table_names: Mapping[str, str], function: str = STATUS_FUNCTION
 ) -> None:
-    """Create the function's tables exactly as template.yaml defines them."""
+    """Create the function's tables exactly as template.yaml defines them; tables it shares
+    with another function and that already exist are left as they are."""
+    existing = set(client.list_tables()["TableNames"])
     for request in create_table_requests(load_template(), dict(table_names), function):
-        client.create_table(**request)
+        if request["TableName"] not in existing:
+            client.create_table(**request)
 
 
 BATCH_WRITE_LIMIT: Final = 25  # items per BatchWriteItem, as DynamoDB allows

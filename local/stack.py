@@ -5,7 +5,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Final
 
-from local.cfn_template import function_environment, load_template, table_logical_ids
+from local.cfn_template import (
+    PROVISIONING_FUNCTION,
+    STATUS_FUNCTION,
+    function_environment,
+    load_template,
+    parameter_default,
+    table_logical_ids,
+)
 from local.demo_data import DEMO_ITEMS
 from local.embedded_store import (
     create_tables,
@@ -15,28 +22,37 @@ from local.embedded_store import (
     point_sdk_at,
     put_items,
 )
+from local.event_bus import subscribe_observer
 
 LOCAL_TABLE_PREFIX: Final = "local"
+FUNCTIONS: Final = (STATUS_FUNCTION, PROVISIONING_FUNCTION)
 
 
 def local_table_names() -> dict[str, str]:
-    """Environment variable -> local table name, for every table the template defines."""
+    """Environment variable -> local table name, for every table of every function."""
+    template = load_template()
     return {
         variable: f"{LOCAL_TABLE_PREFIX}-{logical_id}"
-        for variable, logical_id in table_logical_ids(load_template()).items()
+        for function in FUNCTIONS
+        for variable, logical_id in table_logical_ids(template, function).items()
     }
 
 
 def function_settings() -> dict[str, str]:
-    """The function's literal environment from template.yaml (timeouts, Powertools settings),
-    so the local handler runs with the deployed configuration. Intrinsics are left out."""
+    """The functions' literal environment from template.yaml (timeouts, Powertools settings),
+    so local handlers run with the deployed configuration. Intrinsics are left out, except
+    the event bus settings, which take the template parameters' defaults."""
+    template = load_template()
     literal = {
         name: value
-        for name, value in function_environment(load_template(), "StatusFunction").items()
+        for function in FUNCTIONS
+        for name, value in function_environment(template, function).items()
         if isinstance(value, str)
     }
     literal.setdefault("POWERTOOLS_SERVICE_NAME", "onboarding-status")
     literal.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Kenbun/Onboarding")
+    literal.setdefault("EVENT_BUS_NAME", parameter_default(template, "EventBusName"))
+    literal.setdefault("EVENT_SOURCE", parameter_default(template, "PublishedEventSource"))
     return literal
 
 
@@ -51,7 +67,9 @@ def local_stack(port: int = 0, seed: bool = True) -> Iterator[str]:
         for name, value in function_settings().items():
             os.environ.setdefault(name, value)
         client = local_client(endpoint)
-        create_tables(client, tables)
+        for function in FUNCTIONS:
+            create_tables(client, tables, function)
+        subscribe_observer(endpoint, os.environ["EVENT_SOURCE"])
         try:
             if seed:
                 for variable, items in DEMO_ITEMS.items():

@@ -140,3 +140,10 @@ def provisioning_check() -> ProvisioningCheck:
             eventbridge_client(settings), settings.event_bus_name, settings.event_source
         ),
     )
+
+
+@cache
+def checklist_service() -> ChecklistEvaluator:
+    """Read-only checklist evaluation, for operators' tools: no membership, no events."""
+    settings = load_settings(ChecklistSettings)
+    return checklist_evaluator(settings, dynamodb_client(settings))

@@ -35,3 +35,5 @@ def restored_environment() -> Iterator[None]:
 def forget_settings() -> None:
     composition.status_service.cache_clear()
     composition.app_settings.cache_clear()
+    composition.provisioning_check.cache_clear()
+    composition.checklist_service.cache_clear()

@@ -2,13 +2,11 @@
 127.0.0.1, with tables built from template.yaml. Nothing in boto3 is patched: the production
 client finds the server through AWS_ENDPOINT_URL_DYNAMODB, as it would any endpoint."""
 
-import json
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 
 import composition
@@ -20,6 +18,7 @@ from local.embedded_store import (
     local_client,
     put_items,
 )
+from local.event_bus import published_events, subscribe_observer
 from tests.factories import OuData
 
 
@@ -66,6 +65,7 @@ def clear_composition() -> None:
     composition.status_service.cache_clear()
     composition.app_settings.cache_clear()
     composition.provisioning_check.cache_clear()
+    composition.checklist_service.cache_clear()
 
 
 def use_environment(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) -> None:
@@ -96,29 +96,15 @@ OBSERVED_SOURCE = "kenbun.onboarding.test"
 @dataclass
 class Provisioning:
     """The provisioning check's world: the store, its progress table and the event bus,
-    with a queue subscribed to everything the check publishes so tests can read it."""
+    with an observer queue subscribed to everything the check publishes."""
 
     store: Store
     progress_table: str
-    sqs: Any
-    observer_url: str
+    endpoint: str
 
     def published(self) -> list[dict[str, Any]]:
         """Every event published since the last call, oldest first."""
-        events = []
-        while True:
-            response = self.sqs.receive_message(
-                QueueUrl=self.observer_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-            )
-            messages = response.get("Messages", [])
-            if not messages:
-                break
-            for message in messages:
-                events.append(json.loads(message["Body"]))
-                self.sqs.delete_message(
-                    QueueUrl=self.observer_url, ReceiptHandle=message["ReceiptHandle"]
-                )
-        return sorted(events, key=lambda event: event["time"])
+        return published_events(self.endpoint)
 
     def progress(self, ou_id: str) -> dict[str, Any]:
         item = self.store.client.get_item(
@@ -127,32 +113,15 @@ class Provisioning:
         return {name: next(iter(value.values())) for name, value in item.items()}
 
 
-def aws_client(service: str, endpoint: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=LOCAL_ENVIRONMENT["AWS_DEFAULT_REGION"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-
-
 @pytest.fixture
 def provisioning(
     store: Store, dynamodb_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Provisioning]:
-    """The provisioning function's environment: its progress table built from template.yaml,
-    moto's EventBridge as the bus, and an SQS queue subscribed to the published events."""
+    """The provisioning function's environment: its progress table built from template.yaml
+    and moto's EventBridge as the bus."""
     progress_table = "test-ProgressTable"
     create_tables(store.client, {"PROGRESS_TABLE": progress_table}, "ProvisioningFunction")
-    events = aws_client("events", dynamodb_endpoint)
-    sqs = aws_client("sqs", dynamodb_endpoint)
-    observer_url = sqs.create_queue(QueueName="published-events")["QueueUrl"]
-    observer_arn = sqs.get_queue_attributes(QueueUrl=observer_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    events.put_rule(Name="observe", EventPattern=json.dumps({"source": [OBSERVED_SOURCE]}))
-    events.put_targets(Rule="observe", Targets=[{"Id": "observer", "Arn": observer_arn}])
+    subscribe_observer(dynamodb_endpoint, OBSERVED_SOURCE)
     use_environment(
         monkeypatch,
         {
@@ -162,5 +131,5 @@ def provisioning(
             "EVENT_SOURCE": OBSERVED_SOURCE,
         },
     )
-    yield Provisioning(store, progress_table, sqs, observer_url)
+    yield Provisioning(store, progress_table, dynamodb_endpoint)
     clear_composition()

@@ -1,0 +1,77 @@
+"""The operators' command, against the embedded store with the demo data, and against tables
+named by the environment (here moto's server; in production, DynamoDB)."""
+
+import io
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from handlers.check_cli import main
+from tests.factories import OuData
+from tests.integration.conftest import Store, use_environment
+from tests.seeded_local_stack import restored_environment
+
+pytestmark = pytest.mark.integration
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with restored_environment():
+        code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def test_a_table_of_demo_ous_from_the_embedded_store() -> None:
+    code, out = run("--embedded", "ou-partial", "ou-complete", "ou-empty")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == [
+        "OU",
+        "connect_integration",
+        "create_scoring_rules",
+        "set_engagement_levels",
+        "done",
+    ]
+    assert lines[1].split() == ["ou-partial", "yes", "-", "-", "1/3"]
+    assert lines[2].split() == ["ou-complete", "yes", "yes", "yes", "3/3"]
+    assert lines[3].split() == ["ou-empty", "-", "-", "-", "0/3"]
+
+
+def test_json_from_a_file_and_require_complete(tmp_path: Path) -> None:
+    ids = tmp_path / "ous.txt"
+    ids.write_text("# OUs to enable\nou-complete\n\nou-partial  # pilot\n")
+    code, out = run("--embedded", "--json", "--require-complete", "--file", str(ids))
+    assert code == 1
+    results = json.loads(out)
+    assert [r["ou_id"] for r in results] == ["ou-complete", "ou-partial"]
+    assert [r["all_complete"] for r in results] == [True, False]
+    assert all(r["checked_at"].endswith("Z") for r in results)
+
+
+def test_require_complete_passes_when_every_ou_is_complete() -> None:
+    assert run("--embedded", "--require-complete", "ou-complete")[0] == 0
+
+
+@pytest.mark.parametrize("argv", [["--embedded"], ["--embedded", "../x"], ["--embedded", ""]])
+def test_bad_input_exits_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(*argv)[0] == 2
+    message = capsys.readouterr().err
+    assert message.startswith("error: ")
+    assert "ou_id must be" in message or "at least one OU id" in message
+
+
+def test_real_tables_from_the_environment(store: Store) -> None:
+    store.seed(OuData("ou-9").integration().scoring_rule())
+    out = io.StringIO()
+    assert main(["ou-9"], out=out) == 0
+    assert out.getvalue().splitlines()[1].split() == ["ou-9", "yes", "yes", "-", "2/3"]
+
+
+def test_an_unreachable_store_exits_3(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    use_environment(monkeypatch, {"AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{port}"})
+    assert main(["ou-9"], out=io.StringIO()) == 3
