@@ -62,14 +62,17 @@ def point_sdk_at(endpoint: str) -> None:
     os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"] = endpoint
 
 
-def local_client(endpoint: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
+def local_session() -> boto3.session.Session:
+    """A session with the placeholder credentials and region a local server accepts."""
+    return boto3.session.Session(
+        aws_access_key_id=LOCAL_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
         region_name=LOCAL_REGION,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106
     )
+
+
+def local_client(endpoint: str) -> Any:
+    return local_session().client("dynamodb", endpoint_url=endpoint)
 
 
 def create_tables(

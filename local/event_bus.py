@@ -4,41 +4,19 @@ subscribed to every event of one source, so a reader (or a test) can see what wa
 import json
 from typing import Any, Final
 
-import boto3
-
-from local.embedded_store import LOCAL_REGION
+from local.embedded_store import local_session
 
 OBSERVER_QUEUE: Final = "published-onboarding-events"
 OBSERVER_RULE: Final = "observe-onboarding-events"
 _RECEIVE_LIMIT: Final = 10
 
 
-def _sqs(endpoint: str) -> Any:
-    return boto3.client(
-        "sqs",
-        endpoint_url=endpoint,
-        region_name=LOCAL_REGION,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106
-    )
-
-
-def _events(endpoint: str) -> Any:
-    return boto3.client(
-        "events",
-        endpoint_url=endpoint,
-        region_name=LOCAL_REGION,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106
-    )
-
-
 def subscribe_observer(endpoint: str, source: str, bus: str = "default") -> str:
     """Route every event of ``source`` on ``bus`` to the observer queue; return its URL."""
-    sqs = _sqs(endpoint)
+    sqs = local_session().client("sqs", endpoint_url=endpoint)
     queue_url: str = sqs.create_queue(QueueName=OBSERVER_QUEUE)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
-    events = _events(endpoint)
+    events = local_session().client("events", endpoint_url=endpoint)
     events.put_rule(
         Name=OBSERVER_RULE, EventBusName=bus, EventPattern=json.dumps({"source": [source]})
     )
@@ -52,7 +30,7 @@ def subscribe_observer(endpoint: str, source: str, bus: str = "default") -> str:
 
 def published_events(endpoint: str) -> list[dict[str, Any]]:
     """Every event the observer has received since the last call, oldest first."""
-    sqs = _sqs(endpoint)
+    sqs = local_session().client("sqs", endpoint_url=endpoint)
     queue_url = sqs.get_queue_url(QueueName=OBSERVER_QUEUE)["QueueUrl"]
     received: list[dict[str, Any]] = []
     while messages := sqs.receive_message(
