@@ -12,6 +12,9 @@ BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 PORT ?= 3000
 EVENT ?= events/http-lambda-partial-cookie.200.json
+# Where Debian's chromium and chromium-driver packages put them (the browser tests use these).
+CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
 export PYTHONPATH := src:.
 export SAM_CLI_TELEMETRY := 0
 # pip's find-links and extra indexes on this kind of machine only add noise here.
@@ -21,13 +24,17 @@ PIP_INSTALL = -m pip install --quiet --disable-pip-version-check --no-deps --req
 # A pyenv shim may exist without the version selected, so each candidate is run to check it.
 PY313_DIR := $(shell for p in "$$(command -v python3.13 2>/dev/null)" $(HOME)/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do if [ -x "$$p" ] && "$$p" -c "" 2>/dev/null; then dirname "$$p"; break; fi; done)
 
-.PHONY: help serve invoke check lint typecheck test validate build lock clean
+.PHONY: help serve invoke check lint typecheck test validate build lock clean bench openapi browser screenshots dynalite load
 
 help:
 	@echo "make serve            serve the API on http://127.0.0.1:$(PORT) with demo data"
 	@echo "make invoke EVENT=..  invoke the handler once with an event file (like sam local invoke)"
 	@echo "make check            lint, types, tests with coverage, template lint, sam build"
 	@echo "make lock             re-resolve the pinned dependencies in requirements/"
+	@echo "make load             load-test the local server (docs/load-test.md; ~15 min, loopback only)"
+	@echo "make bench            measure latency, cost and cold start (docs/benchmarks.md; ~10 min)"
+	@echo "make openapi          regenerate docs/openapi.json from the code"
+	@echo "make screenshots      regenerate docs/screenshots/ (the widget in headless Chromium)"
 
 $(BIN)/.installed: requirements/dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=...")'
@@ -57,8 +64,44 @@ typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
 # pytest exits 5 when it collected no tests; like any non-zero exit, that fails the check.
-test: $(BIN)/.installed
+# The integration tests run against dynalite as well as moto; the template tests run SAM's
+# translator from the SAM CLI's environment.
+test: $(BIN)/.installed $(SAM_VENV)/.installed browser dynalite
 	$(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90 -p no:cacheprovider
+
+# The OpenAPI document is generated from the code; a test fails when the two differ.
+openapi: $(BIN)/.installed
+	$(BIN)/python -m local.openapi
+
+# Debian's headless Chromium and its driver, for the browser tests, when they are missing.
+# Under CI=true a failed install fails the build (the browser tests must run there); on a
+# developer's machine without apt-get as root the browser tests skip instead.
+browser:
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; then \
+	  exit 0; \
+	fi; \
+	if [ "$${CI:-}" = "true" ]; then echo "cannot install chromium and chromium-driver" >&2; exit 1; fi; \
+	echo "chromium not installed: the browser tests will skip (as root: make browser)" >&2
+
+screenshots: $(BIN)/.installed browser
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest tests/browser -p no:cacheprovider
+
+# dynalite, a second DynamoDB-compatible server (Node.js), from the committed lock file.
+DYNALITE := .tools/node_modules/dynalite/cli.js
+dynalite: $(DYNALITE)
+
+$(DYNALITE): .tools/package.json .tools/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed to install dynalite (Node.js 18+)" >&2; exit 1; }
+	npm ci --prefix .tools --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Not part of `make check`: 20,000 requests from 32 concurrent clients against the local server
+# on 127.0.0.1 (docs/load-test.md). The run bounds itself in count and time; the timeout is a
+# backstop.
+load: $(BIN)/.installed
+	timeout 1500 $(BIN)/python -m tests.load --write docs/load-test.md
 
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
@@ -70,6 +113,11 @@ build: $(SAM_VENV)/.installed
 	else \
 	  PATH="$(PY313_DIR):$$PATH" $(SAM) build; \
 	fi
+
+# Not part of `make check`: seeds ~240,000 items and takes several minutes. The timeout is a
+# backstop; the run bounds itself.
+bench: $(BIN)/.installed
+	timeout 1200 $(BIN)/python -m bench
 
 # Re-resolve every lock file (needs network). uv resolves for all platforms and Pythons 3.11+.
 lock: $(BIN)/.installed
@@ -83,4 +131,4 @@ lock: $(BIN)/.installed
 	rm -rf .venv-uv
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .coverage .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .coverage .mypy_cache .ruff_cache .pytest_cache .tools/node_modules

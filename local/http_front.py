@@ -2,7 +2,8 @@
 
 Each request on 127.0.0.1 becomes the event the deployed API would send, with the authorizer
 context of its bearer token, and the function's response becomes the HTTP response. Every
-method and path reaches the function, which answers 404 and 405 itself.
+method and path reaches the function, which answers 404 and 405 itself, except the paths of an
+optional local site (demo page, API docs: local.site), which only exist locally.
 """
 
 import base64
@@ -21,6 +22,7 @@ from local.embedded_store import LOOPBACK
 from local.lambda_runtime import LambdaHandler, new_context
 
 BEARER: Final = "bearer"
+BODILESS_STATUSES: Final = frozenset({204, 304})
 # What API Gateway answers when the integration itself fails (the function raised).
 INTEGRATION_FAILURE: Final = (500, b'{"message":"Internal Server Error"}')
 
@@ -46,6 +48,15 @@ class HttpAnswer:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+
+
+@dataclass(frozen=True)
+class LocalSite:
+    """Local-only pages served beside the function: a handler of the same events, and the
+    paths it answers (every other path goes to the function)."""
+
+    handler: LambdaHandler
+    paths: frozenset[str]
 
 
 def authorizer_for(headers: list[tuple[str, str]], tokens: TokenContexts) -> dict[str, Any] | None:
@@ -89,10 +100,16 @@ class LocalHttpFront:
     """
 
     def __init__(
-        self, handler: LambdaHandler, *, port: int = 0, tokens: TokenContexts = DEMO_TOKENS
+        self,
+        handler: LambdaHandler,
+        *,
+        port: int = 0,
+        tokens: TokenContexts = DEMO_TOKENS,
+        site: LocalSite | None = None,
     ) -> None:
         self._handler = handler
         self._tokens = tokens
+        self._site = site
         # Lambda hands an execution environment one event at a time, and the handler relies on
         # it: Powertools keeps the current event in class attributes (BaseRouter.current_event)
         # and pending metrics in a class-level dict. The server's threads would mix requests
@@ -109,9 +126,12 @@ class LocalHttpFront:
     def respond(self, request: ReceivedRequest) -> HttpAnswer:
         event = event_for(request, self._tokens)
         request_id = event["requestContext"]["requestId"]
+        handler = self._handler
+        if self._site is not None and event["rawPath"] in self._site.paths:
+            handler = self._site.handler
         try:
             with self._invocation_lock:
-                result = self._handler(event, new_context())
+                result = handler(event, new_context())
             return answer_from(result, request_id)
         except Exception:
             _log.exception("the function raised or answered malformed; API Gateway says 500")
@@ -166,9 +186,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.send_response(answer.status)
         for name, value in _without_length(answer.headers):
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer.body)))
+        # 304 and 204 have no content, not even an empty one (RFC 9110 8.6, 15.3.5, 15.4.5).
+        has_content = answer.status not in BODILESS_STATUSES
+        if has_content:
+            self.send_header("Content-Length", str(len(answer.body)))
         self.end_headers()
-        if self.command != "HEAD":
+        if has_content and self.command != "HEAD":
             self.wfile.write(answer.body)
 
     def _received(self) -> ReceivedRequest:

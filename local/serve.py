@@ -15,6 +15,7 @@ from typing import Final
 
 from local.http_front import LocalHttpFront
 from local.lambda_runtime import load_handler
+from local.site import DEMO_PATH, DOCS_PATH, local_site
 from local.stack import local_stack
 
 DEFAULT_PORT: Final = 3000
@@ -62,6 +63,8 @@ DEMO_REQUESTS: Final = (
 def banner(api_url: str, store_url: str) -> str:
     lines = [
         f"Onboarding status API: {api_url}{STATUS_PATH}",
+        f"Setup checklist widget demo: {api_url}{DEMO_PATH}",
+        f"API docs (Swagger UI, local only): {api_url}{DOCS_PATH}",
         f"DynamoDB (moto, demo data): {store_url}",
         "",
     ]
@@ -90,7 +93,7 @@ def serve(port: int, store_port: int) -> None:
     # The handler loads once the stack has set the environment (left to right).
     with (
         local_stack(port=store_port) as store_url,
-        LocalHttpFront(load_handler(), port=port) as front,
+        LocalHttpFront(load_handler(), port=port, site=local_site()) as front,
     ):
         # Flushed: when stdout is a pipe, whoever waits for the URL must see it now.
         print(banner(front.url, store_url), flush=True)

@@ -4,11 +4,19 @@ Transient failures (throttling, 5xx, timeouts, dropped or garbled responses) bec
 StoreUnavailable, which callers may retry. Failures retrying cannot fix (missing table, denied
 access, invalid request, missing credentials) become StoreMisconfigured. Either way the AWS
 message stays in our logs and never reaches a caller.
+
+A garbled response needs two guards. botocore parses a 2xx body that is not JSON (a proxy's
+error page, a body cut short) as an empty result, which for GetItem reads as "no such item":
+``reject_unparsable_responses`` refuses such bodies before botocore parses them. And JSON of
+the wrong shape makes botocore's parser, or our reading of its result, raise built-in errors
+(AttributeError, TypeError, KeyError, ValueError): inside ``translated_aws_errors`` blocks,
+which only call the SDK and read its response, those mean a malformed response too.
 """
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Final
+from typing import Any, Final
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -53,7 +61,10 @@ _TRANSIENT_SDK_ERRORS: Final = (
     IncompleteReadError,
     ResponseParserError,
 )
+_MALFORMED_RESPONSE_ERRORS: Final = (AttributeError, TypeError, KeyError, ValueError)
 _SERVER_ERROR_STATUS: Final = 500
+_FIRST_ERROR_STATUS: Final = 300
+_UNPARSABLE_GUARD_ID: Final = "onboarding-reject-unparsable-responses"
 
 
 def error_code(error: ClientError) -> str:
@@ -84,3 +95,25 @@ def translated_aws_errors(operation: str) -> Iterator[None]:
         raise StoreUnavailable(f"{operation} failed: {type(error).__name__}") from error
     except BotoCoreError as error:
         raise StoreMisconfigured(f"{operation} failed: {type(error).__name__}") from error
+    except _MALFORMED_RESPONSE_ERRORS as error:
+        raise StoreUnavailable(f"{operation} failed: malformed response") from error
+
+
+def reject_unparsable_responses(client: Any) -> None:
+    """Make ``client`` raise ResponseParserError (so StoreUnavailable) for a successful response
+    whose body is not a JSON object, instead of parsing it as an empty result. Registering it
+    again on the same client changes nothing."""
+    client.meta.events.register(
+        "before-parse", _require_json_object_body, unique_id=_UNPARSABLE_GUARD_ID
+    )
+
+
+def _require_json_object_body(response_dict: dict[str, Any], **_: Any) -> None:
+    if response_dict.get("status_code", 0) >= _FIRST_ERROR_STATUS:
+        return  # error responses: botocore reads any body, and the status decides
+    try:
+        parsed = json.loads(response_dict.get("body") or b"")
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise ResponseParserError("a successful response whose body is not a JSON object")

@@ -1,33 +1,30 @@
 """DynamoDB implementations of the memberships and evidence repositories.
 
 Every read is strongly consistent, so a step a user has just completed shows as completed on
-their next visit. Every query is bounded to one OU's partition and stops at the first qualifying
-item.
+their next visit. Every query is bounded to one OU's partition, stops at the first qualifying
+item, and gives up after reading ``MAX_ITEMS_PER_CHECK`` items.
 """
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
-from botocore.exceptions import ClientError
-
-from adapters.aws_errors import error_code, translated_aws_errors
+from adapters.aws_errors import translated_aws_errors
 from domain.checklist import (
     ORIGIN_ATTRIBUTE,
     SYSTEM_DEFAULT_ORIGIN,
     EvidenceCriteria,
     EvidenceSource,
 )
+from domain.errors import EvidenceReadLimitExceeded
 from domain.identifiers import OuId, PrincipalId
-from domain.provisioning import ProgressState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef
 
 PARTITION_KEY: Final = "ou_id"
-CONDITION_FAILED: Final = "ConditionalCheckFailedException"
 ACTIVE_MEMBERSHIP_STATUS: Final = "active"
 
 # Limit counts items *read*, before the filter. Small first pages answer the common case (the
@@ -36,6 +33,12 @@ ACTIVE_MEMBERSHIP_STATUS: Final = "active"
 FIRST_PAGE_SIZE: Final = 16
 PAGE_GROWTH: Final = 4
 MAX_PAGE_SIZE: Final = 1024
+# What one check may read before it gives up: 20,000 items of 70 to 100 bytes are 350 to 500
+# read units and 23 round trips (16 + 64 + 256 + 19 x 1,024 + 208). Only an OU with more items
+# that do not count (disconnected integrations, product-seeded defaults) ahead of its first one
+# that does gets there. Answering it needs an index the tables' writers maintain (the README's
+# Performance section).
+MAX_ITEMS_PER_CHECK: Final = 20_000
 
 
 class DynamoDbMemberships:
@@ -54,9 +57,9 @@ class DynamoDbMemberships:
                 ProjectionExpression="#status",
                 ExpressionAttributeNames={"#status": "status"},
             )
-        if "Item" not in response:
-            return False
-        status = response["Item"].get("status")
+            if "Item" not in response:
+                return False
+            status = response["Item"].get("status")
         # No status means an active membership; any other status (invited, suspended...) not.
         return status is None or status == {"S": ACTIVE_MEMBERSHIP_STATUS}
 
@@ -94,9 +97,15 @@ def evidence_filter(criteria: EvidenceCriteria) -> EvidenceFilter:
 class DynamoDbEvidence:
     """Step evidence tables, all with partition key ``ou_id``."""
 
-    def __init__(self, client: "DynamoDBClient", tables: Mapping[EvidenceSource, str]) -> None:
+    def __init__(
+        self,
+        client: "DynamoDBClient",
+        tables: Mapping[EvidenceSource, str],
+        max_items_per_check: int = MAX_ITEMS_PER_CHECK,
+    ) -> None:
         self._client = client
         self._tables = dict(tables)
+        self._max_items = max_items_per_check
 
     def has_evidence(self, ou_id: OuId, criteria: EvidenceCriteria) -> bool:
         table = self._tables[criteria.source]
@@ -106,7 +115,8 @@ class DynamoDbEvidence:
     def _matching_counts(
         self, table: str, ou_id: OuId, criteria: EvidenceCriteria
     ) -> Iterator[int]:
-        """Yield the number of qualifying items per page, fetching pages only as consumed."""
+        """Yield the number of qualifying items per page, fetching pages only as consumed, and
+        raise EvidenceReadLimitExceeded rather than read past the limit."""
         query_filter = evidence_filter(criteria)
         request: QueryInputTypeDef = {
             "TableName": table,
@@ -118,80 +128,19 @@ class DynamoDbEvidence:
             "ConsistentRead": True,
             "Limit": FIRST_PAGE_SIZE,
         }
+        items_read = 0
         while True:
             response = self._client.query(**request)
             yield response["Count"]
             last_key = response.get("LastEvaluatedKey")
             if not last_key:
                 return
-            request["ExclusiveStartKey"] = last_key
-            request["Limit"] = min(request["Limit"] * PAGE_GROWTH, MAX_PAGE_SIZE)
-
-
-class DynamoDbProgress:
-    """The provisioning check's own table: one item per OU, changed only by conditional
-    writes, so concurrent checks of one OU agree on a single completion id."""
-
-    def __init__(self, client: "DynamoDBClient", table_name: str) -> None:
-        self._client = client
-        self._table_name = table_name
-
-    def get(self, ou_id: OuId) -> ProgressState:
-        with translated_aws_errors("progress GetItem"):
-            response = self._client.get_item(
-                TableName=self._table_name, Key=self._key(ou_id), ConsistentRead=True
-            )
-        item = response.get("Item", {})
-        return ProgressState(
-            completion_id=item.get("completion_id", {}).get("S"),
-            completed_at=item.get("completed_at", {}).get("S"),
-            completion_published=item.get("completion_published", {}).get("BOOL", False),
-            regressed=item.get("regressed", {}).get("BOOL", False),
-        )
-
-    def claim_completion(self, ou_id: OuId, completion_id: str, completed_at: str) -> ProgressState:
-        self._update(
-            ou_id,
-            "SET completion_id = :id, completed_at = :at, completion_published = :false",
-            "attribute_not_exists(completion_id)",
-            {":id": {"S": completion_id}, ":at": {"S": completed_at}, ":false": {"BOOL": False}},
-        )
-        # Whoever won the race, the stored completion is the one to publish.
-        return self.get(ou_id)
-
-    def mark_completion_published(self, ou_id: OuId, completion_id: str) -> None:
-        self._update(
-            ou_id,
-            "SET completion_published = :true",
-            "completion_id = :id",
-            {":true": {"BOOL": True}, ":id": {"S": completion_id}},
-        )
-
-    def set_regressed(self, ou_id: OuId, regressed: bool, at: str) -> None:
-        self._update(
-            ou_id,
-            "SET regressed = :regressed, regression_changed_at = :at",
-            "attribute_exists(completion_id)",
-            {":regressed": {"BOOL": regressed}, ":at": {"S": at}},
-        )
-
-    def _update(self, ou_id: OuId, update: str, condition: str, values: dict[str, Any]) -> bool:
-        """Apply a conditional update; False when its condition did not hold."""
-        with translated_aws_errors("progress UpdateItem"):
-            try:
-                self._client.update_item(
-                    TableName=self._table_name,
-                    Key=self._key(ou_id),
-                    UpdateExpression=update,
-                    ConditionExpression=condition,
-                    ExpressionAttributeValues=values,
+            items_read += response["ScannedCount"]
+            allowance = self._max_items - items_read
+            if allowance <= 0:
+                raise EvidenceReadLimitExceeded(
+                    f"{criteria.source} Query read {items_read} items of OU {ou_id} without"
+                    f" finding evidence; the limit is {self._max_items}"
                 )
-            except ClientError as error:
-                if error_code(error) == CONDITION_FAILED:
-                    return False
-                raise
-        return True
-
-    @staticmethod
-    def _key(ou_id: OuId) -> dict[str, Any]:
-        return {PARTITION_KEY: {"S": ou_id}}
+            request["ExclusiveStartKey"] = last_key
+            request["Limit"] = min(request["Limit"] * PAGE_GROWTH, MAX_PAGE_SIZE, allowance)

@@ -27,3 +27,9 @@ class StoreMisconfigured(OnboardingError):
 
 class ConfigurationError(OnboardingError):
     """The service's own configuration is missing or invalid."""
+
+
+class EvidenceReadLimitExceeded(OnboardingError):
+    """A check read as many items as one request may without finding evidence. Retrying
+    cannot help until the data or the store's indexes change; the caller gets a 500 and the
+    log names the table and the OU."""

@@ -27,7 +27,10 @@ from domain.identifiers import parse_requested_ou_id
 from domain.provisioning import CheckResult, OnboardingIncomplete
 
 logger = Logger()
-batch = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every message fails is reported message by message, like any other batch,
+# rather than raised: the outcome for the queue is the same, and the invocation's only
+# exception types stay InvalidRequest, OnboardingIncomplete and the store's own.
+batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 class DirectRequest(BaseModel):
@@ -76,8 +79,16 @@ def check_queued(record: SQSRecord) -> None:
 
 def is_sqs_batch(event: dict[str, Any]) -> bool:
     records = event.get("Records")
-    return isinstance(records, list) and all(
-        isinstance(r, dict) and r.get("eventSource") == "aws:sqs" for r in records
+    # Lambda never delivers an empty batch; an empty list is some other, malformed event.
+    return isinstance(records, list) and bool(records) and all(map(is_sqs_record, records))
+
+
+def is_sqs_record(record: object) -> bool:
+    # Failures are reported by message id: a record without one is no SQS message.
+    return (
+        isinstance(record, dict)
+        and record.get("eventSource") == "aws:sqs"
+        and isinstance(record.get("messageId"), str)
     )
 
 

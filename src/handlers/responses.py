@@ -1,6 +1,7 @@
 """How outcomes look on the wire: JSON bodies, status codes and the headers that go with them."""
 
 import json
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Final
 
@@ -9,11 +10,13 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from domain.errors import (
     AccessDenied,
     ConfigurationError,
+    EvidenceReadLimitExceeded,
     NotAuthenticated,
     OnboardingError,
     StoreMisconfigured,
     StoreUnavailable,
 )
+from handlers.conditional import entity_tag, none_match_fails
 
 # A caller-facing answer per domain error: status, stable machine code, human message.
 # Messages are fixed text: nothing from the exception (AWS codes, ids) reaches a caller.
@@ -38,6 +41,12 @@ ERROR_RESPONSES: Final[dict[type[OnboardingError], tuple[HTTPStatus, str, str]]]
         "internal_error",
         "An internal error occurred.",
     ),
+    # Retrying cannot help: the OU's data needs an index (README, Performance).
+    EvidenceReadLimitExceeded: (
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "An internal error occurred.",
+    ),
     ConfigurationError: (
         HTTPStatus.INTERNAL_SERVER_ERROR,
         "internal_error",
@@ -52,17 +61,36 @@ METHOD_NOT_ALLOWED: Final = (
     "Only GET is supported on this resource.",
 )
 
-# The body depends on who asks (principal and active OU), so shared caches must not keep it.
+# The body depends on who asks (principal and active OU), so shared caches must not keep it;
+# no-cache lets the caller's own cache keep it, but only to revalidate it with its ETag.
 SUCCESS_HEADERS: Final = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
 ERROR_HEADERS: Final = {"Cache-Control": "no-store"}
 
 
-def json_ok(body: str) -> Response[str]:
+def conditional_json(body: str, if_none_match: Sequence[str]) -> Response[str]:
+    """200 with the body and the ETag of exactly its bytes, or 304 when If-None-Match names
+    that ETag (or "*").
+
+    Callers build the body only for a caller entitled to it, so a 304 never answers someone
+    who could not have had the 200.
+    """
+    etag = entity_tag(body.encode())
+    if none_match_fails(if_none_match, etag):
+        return not_modified(etag)
     return Response(
         status_code=int(HTTPStatus.OK),
         content_type=content_types.APPLICATION_JSON,
         body=body,
-        headers=dict(SUCCESS_HEADERS),
+        headers={**SUCCESS_HEADERS, "ETag": etag},
+    )
+
+
+def not_modified(etag: str) -> Response[str]:
+    """304: no body, and the headers the 200 would carry that describe caching (RFC 9110)."""
+    return Response(
+        status_code=int(HTTPStatus.NOT_MODIFIED),
+        body="",
+        headers={**SUCCESS_HEADERS, "ETag": etag},
     )
 
 

@@ -15,36 +15,61 @@ from aws_lambda_powertools.event_handler import (
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import composition
 from domain.errors import OnboardingError
+from domain.status import OnboardingStatus
+from handlers.api_docs import status_route_docs
+from handlers.conditional import IF_NONE_MATCH, request_field_values
+from handlers.envelope import payload_version, unusable_event_response
 from handlers.identity import HTTP_API_PAYLOAD_VERSION, caller_from_event
 from handlers.responses import (
     INTERNAL_ERROR,
     METHOD_NOT_ALLOWED,
     NOT_FOUND,
+    conditional_json,
     error_for,
     json_error,
-    json_ok,
 )
 
 STATUS_PATH: Final = "/onboarding/status"
 STATUS_ALIAS_PATH: Final = "/onboarding-status"
 OTHER_METHODS: Final = ["POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+INCOMPLETE_STEP_METRIC: Final = "IncompleteStep"
 
 logger = Logger()
 metrics = Metrics()
 router = Router()
 
 
-@router.get(STATUS_PATH, operation_id="getOnboardingStatus")
-@router.get(STATUS_ALIAS_PATH, operation_id="getOnboardingStatusAlias")
+# Decorators register bottom-up: the main path first, so the OpenAPI document lists it first.
+@router.get(
+    STATUS_ALIAS_PATH,
+    operation_id="getOnboardingStatusAlias",
+    **status_route_docs(alias_of=STATUS_PATH),
+)
+@router.get(STATUS_PATH, operation_id="getOnboardingStatus", **status_route_docs())
 def get_onboarding_status() -> Response[str]:
     caller = caller_from_event(router.current_event)
+    # Membership is confirmed here, before any 304 can be considered.
     status = composition.status_service().status_for(caller)
-    return json_ok(status.model_dump_json())
+    if_none_match = request_field_values(router.current_event.raw_event, IF_NONE_MATCH)
+    response = conditional_json(status.model_dump_json(), if_none_match)
+    if response.status_code == HTTPStatus.OK:
+        count_incomplete_steps(status)
+    return response
+
+
+def count_incomplete_steps(status: OnboardingStatus) -> None:
+    """One IncompleteStep count per step not done, by step id, so a product team sees where
+    onboarding stalls. Counted per 200 answer (a poll that gets 304 saw nothing new)."""
+    for step in status.steps:
+        if step.completed:
+            continue
+        with single_metric(name=INCOMPLETE_STEP_METRIC, unit=MetricUnit.Count, value=1) as metric:
+            metric.add_dimension(name="step", value=step.id)
 
 
 @router.route(STATUS_PATH, method=OTHER_METHODS, include_in_schema=False)
@@ -55,6 +80,9 @@ def method_not_allowed() -> Response[str]:
 
 @router.exception_handler(NotFoundError)
 def not_found(_: NotFoundError) -> Response[str]:
+    # Methods no route names (TRACE, PURGE, anything) on the status paths are still 405.
+    if router.current_event.path in (STATUS_PATH, STATUS_ALIAS_PATH):
+        return method_not_allowed()
     return json_error(NOT_FOUND)
 
 
@@ -86,9 +114,15 @@ rest_api.include_router(router)
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    resolver = http_api if event.get("version") == HTTP_API_PAYLOAD_VERSION else rest_api
-    response = resolver.resolve(event, context)
+def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+    version = payload_version(event)
+    if version is None:
+        # Not from API Gateway as configured: nothing of the event goes to the log.
+        logger.error("unusable event", extra={"event_type": type(event).__name__})
+        response = unusable_event_response()
+    else:
+        resolver = http_api if version == HTTP_API_PAYLOAD_VERSION else rest_api
+        response = resolver.resolve(event, context)
     metrics.add_dimension(name="status_code", value=str(response["statusCode"]))
     metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
     return response

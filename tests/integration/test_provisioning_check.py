@@ -146,7 +146,7 @@ def test_a_failed_publish_is_repaired_by_a_later_check(
 
 
 def test_an_unreachable_bus_fails_the_check_and_a_later_one_publishes(
-    provisioning: Provisioning, monkeypatch: pytest.MonkeyPatch, dynamodb_endpoint: str
+    provisioning: Provisioning, monkeypatch: pytest.MonkeyPatch, moto_endpoint: str
 ) -> None:
     provisioning.store.seed(OuData("ou-1").complete())
     unreachable = f"http://127.0.0.1:{closed_port()}"
@@ -155,7 +155,7 @@ def test_an_unreachable_bus_fails_the_check_and_a_later_one_publishes(
         invoke({"ou_id": "ou-1"})
     assert provisioning.progress("ou-1")["completion_published"] is False
 
-    use_environment(monkeypatch, {"AWS_ENDPOINT_URL_EVENTBRIDGE": dynamodb_endpoint})
+    use_environment(monkeypatch, {"AWS_ENDPOINT_URL_EVENTBRIDGE": moto_endpoint})
     invoke({"ou_id": "ou-1"})
     [completed] = completions(provisioning.published())
     assert completed["completion_id"] == provisioning.progress("ou-1")["completion_id"]

@@ -5,8 +5,8 @@ from typing import Any, Final
 
 import pytest
 
-from composition import ProvisioningSettings
 from local.cfn_template import load_template
+from settings import ProvisioningSettings
 from tests.template.test_template import (
     Template,
     as_list,
@@ -109,6 +109,9 @@ def test_the_role_holds_only_what_the_function_uses(function: dict[str, Any]) ->
         for action in as_list(statement["Action"])
     }
     assert set(grants) == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "sqs:SendMessage",
         "dynamodb:Query",
         "dynamodb:GetItem",
         "dynamodb:UpdateItem",
@@ -122,6 +125,8 @@ def test_the_role_holds_only_what_the_function_uses(function: dict[str, Any]) ->
     assert grants["dynamodb:GetItem"] == [{"Fn::GetAtt": ["ProgressTable", "Arn"]}]
     assert grants["dynamodb:UpdateItem"] == [{"Fn::GetAtt": ["ProgressTable", "Arn"]}]
     assert grants["sqs:ReceiveMessage"] == [{"Fn::GetAtt": ["RecheckQueue", "Arn"]}]
+    assert grants["sqs:SendMessage"] == [{"Fn::GetAtt": ["ProvisioningDeadLetterQueue", "Arn"]}]
+    assert grants["logs:PutLogEvents"] == [{"Fn::GetAtt": ["ProvisioningFunctionLogGroup", "Arn"]}]
     assert "Events" not in function  # SAM events would attach broader managed policies
 
 

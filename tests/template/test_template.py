@@ -13,8 +13,8 @@ from typing import Any, Final
 
 import pytest
 
-from composition import ApiSettings
 from local.cfn_template import PROJECT_ROOT, load_template
+from settings import ApiSettings
 
 pytestmark = pytest.mark.template
 
@@ -226,12 +226,38 @@ def target_integration(route: dict[str, Any]) -> str:
     return str(sub[len(prefix) : -1])
 
 
+def role_of(function: dict[str, Any]) -> str | None:
+    """The logical id of the function's own execution role (``Role: !GetAtt X.Arn``)."""
+    role = function.get("Role")
+    if isinstance(role, dict) and "Fn::GetAtt" in role:
+        logical_id, attribute = role["Fn::GetAtt"]
+        assert attribute == "Arn", f"Role is {role!r}"
+        return str(logical_id)
+    return None
+
+
 def policy_statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every statement the function's execution role holds: the inline policies of the role
+    the template gives it, or else the ``Policies`` SAM would put in a role of its own."""
+    role = role_of(function)
+    if role is None:
+        documents = function.get("Policies", [])
+    else:
+        role_properties = load_template()["Resources"][role]["Properties"]
+        documents = [policy["PolicyDocument"] for policy in role_properties.get("Policies", [])]
     return [
         statement
-        for policy in function.get("Policies", [])
-        if isinstance(policy, dict)
-        for statement in as_list(policy.get("Statement", []))
+        for document in documents
+        if isinstance(document, dict)
+        for statement in as_list(document.get("Statement", []))
+    ]
+
+
+def dynamodb_statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        statement
+        for statement in policy_statements(function)
+        if any(action.startswith("dynamodb:") for action in as_list(statement["Action"]))
     ]
 
 
@@ -355,6 +381,12 @@ def test_routes_target_one_integration(routes: dict[str, dict[str, Any]]) -> Non
     assert len(set(targets.values())) == 1, f"routes target different integrations: {targets}"
 
 
+def invoked_status_function(unqualified: dict[str, Any]) -> dict[str, Any]:
+    """What the API invokes: with SnapStart on, the alias whose versions start from a snapshot
+    (only published versions can); otherwise the function itself."""
+    return {"Fn::If": ["UseSnapStart", {"Ref": f"{STATUS_FUNCTION}Aliaslive"}, unqualified]}
+
+
 def test_integration_proxies_to_status_function_with_payload_2(
     template: Template, routes: dict[str, dict[str, Any]], http_api: str
 ) -> None:
@@ -364,9 +396,9 @@ def test_integration_proxies_to_status_function_with_payload_2(
     integration = resource["Properties"]
     assert integration["ApiId"] == {"Ref": http_api}
     assert integration["IntegrationType"] == "AWS_PROXY"
-    assert integration["IntegrationUri"] == {"Fn::GetAtt": [STATUS_FUNCTION, "Arn"]}, (
-        f"{integration_id} does not invoke {STATUS_FUNCTION}"
-    )
+    assert integration["IntegrationUri"] == invoked_status_function(
+        {"Fn::GetAtt": [STATUS_FUNCTION, "Arn"]}
+    ), f"{integration_id} does not invoke {STATUS_FUNCTION}"
     assert integration["PayloadFormatVersion"] == "2.0"
 
 
@@ -377,7 +409,7 @@ def test_api_gateway_may_invoke_status_function_on_every_route(
     permissions = [
         permission
         for permission in resources_of_type(template, "AWS::Lambda::Permission").values()
-        if permission["FunctionName"] == {"Ref": STATUS_FUNCTION}
+        if permission["FunctionName"] == invoked_status_function({"Ref": STATUS_FUNCTION})
     ]
     assert len(permissions) == 1, "expected one invoke permission for the status function"
     (permission,) = permissions
@@ -571,22 +603,38 @@ def test_integration_timeout_exceeds_function_timeout(
 # ---------------------------------------------------------------- least privilege
 
 
-def test_function_policies_are_inline_documents_only(function: dict[str, Any]) -> None:
-    policies = as_list(function.get("Policies", []))
-    not_inline = [
-        policy
-        for policy in policies
-        if not isinstance(policy, dict) or not set(policy) <= {"Version", "Statement"}
+def test_function_has_a_role_of_its_own_with_inline_policies_only(
+    template: Template, function: dict[str, Any]
+) -> None:
+    role = role_of(function)
+    assert role is not None, "SAM's generated role would carry AWSLambdaBasicExecutionRole"
+    assert "Policies" not in function, "SAM ignores Policies beside a Role"
+    role_properties = properties(template, role)
+    assert template["Resources"][role]["Type"] == "AWS::IAM::Role"
+    assert "ManagedPolicyArns" not in role_properties, "managed policies are not least privilege"
+    assert all(
+        set(policy) == {"PolicyName", "PolicyDocument"} for policy in role_properties["Policies"]
+    )
+
+
+def test_function_writes_only_its_own_logs(function: dict[str, Any]) -> None:
+    logs = [
+        statement
+        for statement in policy_statements(function)
+        if any(action.startswith("logs:") for action in as_list(statement["Action"]))
     ]
-    assert not not_inline, f"managed policies or SAM policy templates used: {not_inline}"
-    assert "Role" not in function, "an explicit Role would replace the inline policies"
+    assert len(logs) == 1, logs
+    (statement,) = logs
+    assert sorted(as_list(statement["Action"])) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    own_group = function["LoggingConfig"]["LogGroup"]["Ref"]
+    assert statement["Resource"] == {"Fn::GetAtt": [own_group, "Arn"]}
 
 
 def test_function_has_one_statement_allowing_only_getitem_and_query(
     function: dict[str, Any],
 ) -> None:
-    statements = policy_statements(function)
-    assert len(statements) == 1, f"expected one policy statement, found {len(statements)}"
+    statements = dynamodb_statements(function)
+    assert len(statements) == 1, f"expected one DynamoDB statement, found {len(statements)}"
     (statement,) = statements
     assert set(statement) <= {"Sid", "Effect", "Action", "Resource"}, (
         f"unexpected statement keys {sorted(statement)} (NotAction, NotResource, Condition...)"
@@ -608,7 +656,7 @@ def test_function_may_read_exactly_the_four_tables(
     template: Template, function: dict[str, Any], existing: Table | None
 ) -> None:
     params = table_scenario(template, existing)
-    (statement,) = policy_statements(function)
+    (statement,) = dynamodb_statements(function)
     names = []
     for resource in resolve(as_list(statement["Resource"]), template, params):
         arn, variables = resource["Fn::Sub"]

@@ -13,12 +13,14 @@ from tests.factories import OuData
 class InMemoryMemberships:
     members: dict[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
     calls: int = 0
+    asked: list[tuple[str, str]] = field(default_factory=list)  # (ou_id, principal_id) per call
 
     def add(self, ou_id: str, principal_id: str, **attributes: Any) -> None:
         self.members[(ou_id, principal_id)] = attributes
 
     def is_active_member(self, ou_id: OuId, principal_id: PrincipalId) -> bool:
         self.calls += 1
+        self.asked.append((ou_id, principal_id))
         item = self.members.get((ou_id, principal_id))
         return item is not None and item.get("status", "active") == "active"
 
@@ -29,6 +31,7 @@ class InMemoryEvidence:
         default_factory=lambda: {source: [] for source in EvidenceSource}
     )
     failures: dict[EvidenceSource, Exception] = field(default_factory=dict)
+    asked: list[tuple[str, EvidenceSource]] = field(default_factory=list)  # (ou_id, source)
 
     def add(self, data: OuData) -> None:
         self.items[EvidenceSource.INTEGRATIONS].extend(data.integrations)
@@ -36,6 +39,7 @@ class InMemoryEvidence:
         self.items[EvidenceSource.ENGAGEMENT_LEVELS].extend(data.engagement_levels)
 
     def has_evidence(self, ou_id: OuId, criteria: EvidenceCriteria) -> bool:
+        self.asked.append((ou_id, criteria.source))
         if criteria.source in self.failures:
             raise self.failures[criteria.source]
         return any(

@@ -85,7 +85,64 @@ def test_after_a_failure_the_next_request_gets_every_worker() -> None:
 
 
 def test_the_pool_is_reused_and_never_grows_past_its_size(runner: ThreadPoolCheckRunner) -> None:
+    # Only this runner's threads: runners other tests wired in may still be alive.
+    before = check_threads()
     for _ in range(50):
         runner.run_all([lambda: True] * 4)
-    workers = [t for t in threading.enumerate() if t.name.startswith("check")]
+    workers = check_threads() - before
     assert 1 <= len(workers) <= 4
+
+
+def check_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("check")}
+
+
+def assert_all_end(threads: set[threading.Thread]) -> None:
+    for thread in threads:
+        thread.join(timeout=2.0)
+    assert not [thread.name for thread in threads if thread.is_alive()]
+
+
+def test_results_keep_the_order_of_the_checks_whatever_order_they_finish_in(
+    runner: ThreadPoolCheckRunner,
+) -> None:
+    second_done = threading.Event()
+
+    def first() -> bool:
+        assert second_done.wait(1.0)  # finishes last
+        return False
+
+    def second() -> bool:
+        second_done.set()
+        return True
+
+    assert runner.run_all([first, second]) == [False, True]
+
+
+@pytest.mark.parametrize("failure", ["error", "deadline"])
+def test_a_failed_run_leaves_no_thread_or_check_behind(failure: str) -> None:
+    """A run that fails on an error or at its deadline, with a check still in flight: once
+    that check returns, no thread of the runner outlives its shutdown. At the deadline every
+    worker is busy, so the check still queued never starts."""
+    before = check_threads()
+    release = threading.Event()
+    queued_started = threading.Event()
+    runner = ThreadPoolCheckRunner(max_workers=2, deadline_seconds=0.2)
+
+    def fail() -> bool:
+        if failure == "error":
+            raise StoreUnavailable("throttled")
+        return release.wait(5)
+
+    def queued() -> bool:
+        queued_started.set()
+        return True
+
+    with pytest.raises(StoreUnavailable):
+        runner.run_all([fail, lambda: release.wait(5), queued])
+    spawned = check_threads() - before
+    release.set()
+    runner.shutdown()
+    assert_all_end(spawned | (check_threads() - before))
+    if failure == "deadline":
+        assert not queued_started.is_set()

@@ -7,7 +7,12 @@ import pytest
 
 import composition
 from domain.checklist import EvidenceSource
-from domain.errors import ConfigurationError, StoreMisconfigured, StoreUnavailable
+from domain.errors import (
+    ConfigurationError,
+    EvidenceReadLimitExceeded,
+    StoreMisconfigured,
+    StoreUnavailable,
+)
 from domain.service import ChecklistEvaluator, OnboardingStatusService
 from handlers import status_api
 from handlers.status_api import lambda_handler
@@ -241,6 +246,20 @@ def test_misconfiguration_is_500_without_details(
     assert str(error) not in response["body"]
 
 
+def test_a_check_past_its_read_limit_is_500_without_retry_after(
+    evidence: InMemoryEvidence,
+) -> None:
+    """The OU's own data is the cause, so retrying cannot help and nothing invites it."""
+    evidence.failures[EvidenceSource.INTEGRATIONS] = EvidenceReadLimitExceeded(
+        "integrations Query read 20000 items of OU ou-1 without finding evidence"
+    )
+    response = invoke(http_api_event(authorizer=lambda_authorizer("alice", "ou-1")))
+    assert_error(response, 500, "internal_error")
+    assert header(response, "Retry-After") is None
+    assert "20000" not in response["body"]
+    assert "ou-1" not in response["body"]
+
+
 def test_an_unexpected_error_is_500_without_a_stack_trace(evidence: InMemoryEvidence) -> None:
     evidence.failures[EvidenceSource.INTEGRATIONS] = KeyError("boom")
     response = invoke(http_api_event(authorizer=lambda_authorizer("alice", "ou-1")))
@@ -260,7 +279,10 @@ def test_each_request_is_counted_by_outcome(
     capsys: pytest.CaptureFixture[str], authorizer: dict[str, Any], status: str
 ) -> None:
     invoke(http_api_event(authorizer=authorizer))
-    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    # Only the request counter: a 200 also counts its incomplete steps, on lines of their own.
+    emf = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if '"Requests"' in line
+    ]
     assert len(emf) == 1
     assert emf[0]["status_code"] == status
     assert emf[0]["Requests"] == [1.0]

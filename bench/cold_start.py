@@ -1,0 +1,130 @@
+"""Target 4: cold start. Each case is a whole fresh process (``python -c``), run interleaved
+with the others, REPEATS times; medians of wall time, and each case's peak resident memory.
+
+Peak memory is the child's own high-water mark (VmHWM, what ru_maxrss reports for a process
+that was not forked from a bigger one): a child forked from this process would otherwise count
+the pages it shared with its parent before exec.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from typing import Final
+
+from bench.report import Table, median, ms, ratio, verdict
+from bench.wiring import function_environment
+
+REPEATS: Final = 15
+TARGET_RATIO: Final = 1.3
+MEMORY_LIMIT_MB: Final = 100
+FLOOR: Final = "floor: import boto3; boto3.client('dynamodb')"
+INIT: Final = "INIT: import handlers.status_api"
+FIRST_REQUEST: Final = "INIT + first request (stubbed DynamoDB)"
+CASES: Final = {
+    "python -c pass": "pass",
+    FLOOR: "import boto3; boto3.client('dynamodb')",
+    INIT: "import handlers.status_api",
+    "INIT + composition.status_service()": (
+        "import handlers.status_api, composition; composition.status_service()"
+    ),
+    FIRST_REQUEST: "import runpy; runpy.run_module('bench.cold_request', run_name='__main__')",
+    "minimal handler, first request": (
+        "import runpy; runpy.run_module('bench.cold_minimal_request', run_name='__main__')"
+    ),
+}
+PEAK: Final = "peak_kb="
+REPORT_PEAK: Final = (
+    "import atexit, sys\n"
+    "atexit.register(lambda: print('peak_kb=' + open('/proc/self/status').read()"
+    ".split('VmHWM:')[1].split()[0], file=sys.stderr))\n"
+)
+TRACER: Final = "import handlers.status_api; from aws_lambda_powertools import Tracer; Tracer()"
+TRACER_CASES: Final = {
+    "INIT + Tracer(), tracing off": {"POWERTOOLS_TRACE_DISABLED": "true"},
+    # Tracing is on only inside Lambda (LAMBDA_TASK_ROOT set): X-Ray SDK imported, boto patched.
+    "INIT + Tracer(), tracing on": {"LAMBDA_TASK_ROOT": "/tmp"},  # noqa: S108 - never written
+}
+
+
+def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("AWS_ENDPOINT")
+    }
+    environment.update(function_environment())
+    environment["PYTHONPATH"] = os.pathsep.join(["src", "."])
+    environment.update(extra or {})
+    return environment
+
+
+def run_once(code: str, environment: dict[str, str]) -> tuple[float, int]:
+    """Wall seconds and peak resident kilobytes of one fresh interpreter running ``code``."""
+    started = time.perf_counter()
+    result = subprocess.run(  # noqa: S603 - our interpreter, our code
+        [sys.executable, "-c", REPORT_PEAK + code],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"{code!r} exited {result.returncode}: {result.stderr[-2000:]}")
+    peak = next(line for line in result.stderr.splitlines() if line.startswith(PEAK))
+    return elapsed, int(peak.removeprefix(PEAK))
+
+
+def import_breakdown(code: str, top: int = 8) -> str:
+    """The packages whose own import time is largest in this case (``-X importtime``, one run;
+    each module's self time, summed per top-level package; the standard library as one)."""
+    result = subprocess.run(  # noqa: S603 - our interpreter, our code
+        [sys.executable, "-X", "importtime", "-c", code],
+        env=child_environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    own: dict[str, int] = defaultdict(int)
+    for line in result.stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+\d+ \| +(\S+)", line)
+        if match:
+            package = match.group(2).split(".")[0]
+            stdlib = package in sys.stdlib_module_names or package.startswith("_")
+            own["standard library" if stdlib else package] += int(match.group(1))
+    heaviest = sorted(own.items(), key=lambda item: -item[1])[:top]
+    return ", ".join(f"{name} {micros / 1000:.0f} ms" for name, micros in heaviest)
+
+
+def run() -> tuple[Table, bool, dict[str, float]]:
+    cases = {name: (code, child_environment()) for name, code in CASES.items()}
+    cases |= {name: (TRACER, child_environment(extra)) for name, extra in TRACER_CASES.items()}
+    walls: dict[str, list[float]] = defaultdict(list)
+    peaks: dict[str, int] = defaultdict(int)
+    for _ in range(REPEATS):
+        for name, (code, environment) in cases.items():
+            wall, peak = run_once(code, environment)
+            walls[name].append(wall)
+            peaks[name] = max(peaks[name], peak)
+    medians = {name: median(values) for name, values in walls.items()}
+    floor = medians[FLOOR]
+    table = Table(
+        "Target 4: cold start (fresh processes)",
+        ["case", "median wall time", "÷ floor", "peak memory (VmHWM)"],
+    )
+    for name, seconds in medians.items():
+        table.add(name, ms(seconds), ratio(seconds, floor), f"{peaks[name] / 1024:.0f} MB")
+    met = medians[INIT] <= TARGET_RATIO * floor and all(
+        peak / 1024 < MEMORY_LIMIT_MB for peak in peaks.values()
+    )
+    table.notes += [
+        f"{REPEATS} runs per case, interleaved; PYTHONPATH=src:. and the function's environment. "
+        f"Target: INIT at most {TARGET_RATIO}x the floor, every case under "
+        f"{MEMORY_LIMIT_MB} MB: {verdict(met)}.",
+        "Heaviest imports of INIT: " + import_breakdown(CASES[INIT]) + ".",
+        "Heaviest imports of INIT + first request: "
+        + import_breakdown(CASES[FIRST_REQUEST])
+        + " (bench and tests modules are the benchmark's own).",
+    ]
+    return table, met, medians

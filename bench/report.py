@@ -1,0 +1,45 @@
+"""Result tables: printed as the benchmark goes, and written together to docs/benchmarks.md."""
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Table:
+    title: str
+    columns: Sequence[str]
+    rows: list[Sequence[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, *cells: object) -> None:
+        self.rows.append([str(cell) for cell in cells])
+
+    def markdown(self) -> str:
+        lines = [f"### {self.title}", "", "| " + " | ".join(self.columns) + " |"]
+        lines.append("|" + "|".join("---" for _ in self.columns) + "|")
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        if self.notes:
+            lines.append("")
+            lines += [f"- {note}" for note in self.notes]
+        return "\n".join(lines) + "\n"
+
+
+def median(samples: Sequence[float]) -> float:
+    return statistics.median(samples)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def us(seconds: float) -> str:
+    return f"{seconds * 1_000_000:.0f} µs"
+
+
+def ratio(value: float, reference: float) -> str:
+    return f"{value / reference:.2f}x"
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "**missed**"

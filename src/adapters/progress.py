@@ -1,0 +1,88 @@
+"""The provisioning check's own table in DynamoDB: what it remembers about each OU.
+
+Apart from the evidence adapters so that the status API never imports the provisioning domain.
+"""
+
+from typing import TYPE_CHECKING, Any, Final
+
+from botocore.exceptions import ClientError
+
+from adapters.aws_errors import error_code, translated_aws_errors
+from adapters.dynamodb import PARTITION_KEY
+from domain.identifiers import OuId
+from domain.provisioning import ProgressState
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+CONDITION_FAILED: Final = "ConditionalCheckFailedException"
+
+
+class DynamoDbProgress:
+    """The provisioning check's own table: one item per OU, changed only by conditional
+    writes, so concurrent checks of one OU agree on a single completion id."""
+
+    def __init__(self, client: "DynamoDBClient", table_name: str) -> None:
+        self._client = client
+        self._table_name = table_name
+
+    def get(self, ou_id: OuId) -> ProgressState:
+        with translated_aws_errors("progress GetItem"):
+            response = self._client.get_item(
+                TableName=self._table_name, Key=self._key(ou_id), ConsistentRead=True
+            )
+            item = response.get("Item", {})
+            return ProgressState(
+                completion_id=item.get("completion_id", {}).get("S"),
+                completed_at=item.get("completed_at", {}).get("S"),
+                # Only a stored true counts: anything else means the event is still owed.
+                completion_published=item.get("completion_published", {}).get("BOOL") is True,
+                regressed=item.get("regressed", {}).get("BOOL") is True,
+            )
+
+    def claim_completion(self, ou_id: OuId, completion_id: str, completed_at: str) -> ProgressState:
+        self._update(
+            ou_id,
+            "SET completion_id = :id, completed_at = :at, completion_published = :false",
+            "attribute_not_exists(completion_id)",
+            {":id": {"S": completion_id}, ":at": {"S": completed_at}, ":false": {"BOOL": False}},
+        )
+        # Whoever won the race, the stored completion is the one to publish.
+        return self.get(ou_id)
+
+    def mark_completion_published(self, ou_id: OuId, completion_id: str) -> None:
+        self._update(
+            ou_id,
+            "SET completion_published = :true",
+            "completion_id = :id",
+            {":true": {"BOOL": True}, ":id": {"S": completion_id}},
+        )
+
+    def set_regressed(self, ou_id: OuId, regressed: bool, at: str) -> None:
+        self._update(
+            ou_id,
+            "SET regressed = :regressed, regression_changed_at = :at",
+            "attribute_exists(completion_id)",
+            {":regressed": {"BOOL": regressed}, ":at": {"S": at}},
+        )
+
+    def _update(self, ou_id: OuId, update: str, condition: str, values: dict[str, Any]) -> bool:
+        """Apply a conditional update; False when its condition did not hold."""
+        with translated_aws_errors("progress UpdateItem"):
+            try:
+                self._client.update_item(
+                    TableName=self._table_name,
+                    Key=self._key(ou_id),
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues=values,
+                )
+            except ClientError as error:
+                if error_code(error) == CONDITION_FAILED:
+                    return False
+                raise
+        return True
+
+    @staticmethod
+    def _key(ou_id: OuId) -> dict[str, Any]:
+        return {PARTITION_KEY: {"S": ou_id}}
