@@ -150,7 +150,8 @@ class LocalServer:
         )
 
     def stop(self) -> None:
-        self._process.send_signal(signal.SIGINT)
+        # SIGTERM rather than Ctrl-C's SIGINT, which a shell's background jobs ignore.
+        self._process.send_signal(signal.SIGTERM)
         try:
             self._process.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -24,9 +24,18 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 HANG_GUARD_SECONDS = 120
 
 
+# `python -m local.serve`, with Ctrl-C restored first: a shell without job control (CI, a
+# background job) starts its children with SIGINT ignored, where a terminal's Ctrl-C would
+# reach a foreground server.
+SERVE_WITH_CTRL_C = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('local.serve', run_name='__main__', alter_sys=True)"
+)
+
+
 def test_serve_prints_working_commands_and_stops_on_ctrl_c() -> None:
     server = subprocess.Popen(
-        [sys.executable, "-m", "local.serve", "--port", "0"],
+        [sys.executable, "-c", SERVE_WITH_CTRL_C, "--port", "0"],
         cwd=REPO_ROOT,
         env={**os.environ, "PYTHONPATH": "src"},
         stdout=subprocess.PIPE,

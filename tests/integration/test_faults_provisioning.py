@@ -77,6 +77,7 @@ STORE_FAULTS: Final = {
         ServiceError(400, "ProvisionedThroughputExceededException"), True
     ),
     "http-500": FaultCase(ServiceError(500, "InternalServerError"), True),
+    "http-503": FaultCase(ServiceError(503, "ServiceUnavailable"), True),
     "connection-closed": FaultCase(CloseConnection(), True),
     "response-lost": FaultCase(LoseResponse(), True),
     "read-timeout": FaultCase(DELAY, True),
