@@ -12,11 +12,11 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Final, Self
 from urllib.parse import urlsplit
 
 from local.api_gateway_events import http_api_event
+from local.background import BackgroundService
 from local.demo_data import DEMO_TOKENS
 from local.embedded_store import LOOPBACK
 from local.lambda_runtime import LambdaHandler, new_context
@@ -92,7 +92,7 @@ def answer_from(result: Mapping[str, Any], request_id: str) -> HttpAnswer:
     return HttpAnswer(int(result["statusCode"]), headers, body)
 
 
-class LocalHttpFront:
+class LocalHttpFront(BackgroundService):
     """Serves the function over HTTP on 127.0.0.1 from a background thread.
 
     ``port=0`` picks a free port; ``url`` tells which. Use as a context manager, or call
@@ -151,17 +151,6 @@ class LocalHttpFront:
             self._thread.join()
             self._thread = None
         self._server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class _FrontServer(ThreadingHTTPServer):

@@ -10,9 +10,9 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Final, Self
 
+from local.background import BackgroundService
 from local.cfn_template import PROJECT_ROOT
 
 LOOPBACK: Final = "127.0.0.1"
@@ -30,7 +30,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class DynaliteServer:
+class DynaliteServer(BackgroundService):
     """One dynalite process. ``port`` stays the same across stop() and start(), so a server can
     disappear and come back where its clients expect it; with a ``data_dir`` (LevelDB) its
     tables and items come back too, otherwise it keeps them in memory."""
@@ -98,14 +98,3 @@ class DynaliteServer:
                 return True
         except OSError:
             return False
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

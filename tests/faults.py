@@ -16,9 +16,10 @@ import json
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Final, Self
 from urllib.parse import urlsplit
+
+from local.background import BackgroundService
 
 LOOPBACK: Final = "127.0.0.1"
 JSON_CONTENT_TYPE: Final = "application/x-amz-json-1.0"
@@ -97,7 +98,7 @@ class SeenRequest:
     fault: Fault | None
 
 
-class FaultProxy:
+class FaultProxy(BackgroundService):
     """The proxy, serving from a background thread on 127.0.0.1 (port 0 picks a free one)."""
 
     def __init__(self, upstream: str) -> None:
@@ -184,17 +185,6 @@ class FaultProxy:
             self._thread.join()
             self._thread = None
         self._server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class _ProxyServer(ThreadingHTTPServer):
