@@ -14,7 +14,7 @@ from adapters.dynamodb import PARTITION_KEY, evidence_filter
 from domain.checklist import EvidenceCriteria, EvidenceSource
 from domain.errors import AccessDenied
 from domain.identifiers import OuId
-from domain.ports import MembershipsRepository
+from domain.ports import FirstLook, MembershipsRepository
 from domain.service import Caller, ChecklistEvaluator
 from domain.status import OnboardingStatus
 
@@ -41,7 +41,8 @@ class CountingEvidence:
         self._client = client
         self._tables = dict(tables)
 
-    def has_evidence(self, ou_id: OuId, criteria: EvidenceCriteria) -> bool:
+    def first_look(self, ou_id: OuId, criteria: EvidenceCriteria) -> FirstLook:
+        """Not small at all: the whole partition, which is the point of the comparison."""
         query_filter = evidence_filter(criteria)
         request: dict[str, Any] = {
             "TableName": self._tables[criteria.source],
@@ -57,5 +58,5 @@ class CountingEvidence:
             page = self._client.query(**request)
             total += page["Count"]
             if "LastEvaluatedKey" not in page:
-                return bool(total > 0)
+                return FirstLook(total > 0)
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

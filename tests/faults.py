@@ -109,6 +109,7 @@ class FaultProxy(BackgroundService):
         self._lock = threading.Lock()
         self._rules: list[list[Any]] = []  # [rule, how many more it may fault (None: all)]
         self._seen: list[SeenRequest] = []
+        self._items_read: list[tuple[str | None, bytes, int]] = []
         self._stopping = threading.Event()
         self._server = _ProxyServer(self)
         self._thread: threading.Thread | None = None
@@ -142,6 +143,27 @@ class FaultProxy(BackgroundService):
     def forget_requests(self) -> None:
         with self._lock:
             self._seen.clear()
+            self._items_read.clear()
+
+    def note_items_read(self, table: str | None, request: bytes, response: bytes) -> None:
+        """Record the items a forwarded read examined (ScannedCount; 1 for a found item)."""
+        try:
+            answer = json.loads(response)
+        except ValueError:
+            return
+        read = answer.get("ScannedCount", 1 if "Item" in answer else 0)
+        with self._lock:
+            self._items_read.append((table, request, int(read)))
+
+    def items_read(self, table: str, body_contains: str) -> int:
+        """Items examined on ``table`` by forwarded requests whose body contains the text (an
+        OU id, say): what those requests cost in read capacity, item for item."""
+        with self._lock:
+            return sum(
+                read
+                for seen_table, request, read in self._items_read
+                if seen_table == table and body_contains.encode() in request
+            )
 
     def fault_for(self, target: str, table: str | None, body: bytes) -> Fault | None:
         """The fault for this request (or None), recorded with it."""
@@ -212,7 +234,11 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         proxy = self.server.proxy
         match fault:
             case None:
-                self._send(*proxy.forward("POST", self.path, list(self.headers.items()), body))
+                status, headers, answer = proxy.forward(
+                    "POST", self.path, list(self.headers.items()), body
+                )
+                proxy.note_items_read(_table_of(body), body, answer)
+                self._send(status, headers, answer)
             case ServiceError():
                 self._send(fault.status, [("Content-Type", JSON_CONTENT_TYPE)], fault.body())
             case Delay():

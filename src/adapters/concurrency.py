@@ -1,32 +1,19 @@
 """A CheckRunner that runs a request's independent reads concurrently on a shared pool.
 
 The pool is created once per execution environment, on first use. Lambda hands an environment
-one event at a time, so a pool as wide as one request's checks never queues work behind
-another request.
-
-Each check reports its outcome on a queue of its request, which the request reads until every
-check has answered, one has failed or the deadline has passed: handing out four checks and
-collecting them costs about 40 µs this way, against about 110 µs with
-``concurrent.futures.wait`` (its waiters and per-future locks), in a warm request of about 1 ms
-of CPU (docs/benchmarks.md).
+one event at a time, so a pool as wide as one request's reads never queues work behind another
+request. One deadline bounds the whole run: the first looks, then any reading on.
 """
 
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from queue import Empty, SimpleQueue
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from time import monotonic
+from typing import Any, TypeVar
 
 from domain.errors import StoreUnavailable
+from domain.ports import FirstLook
 
-# (position of the check, its result, or the exception it raised)
-Outcome = tuple[int, bool, Exception | None]
-
-
-def _report(outcomes: "SimpleQueue[Outcome]", index: int, check: Callable[[], bool]) -> None:
-    try:
-        outcomes.put((index, check(), None))
-    except Exception as error:  # noqa: BLE001 - handed to the request, which raises it
-        outcomes.put((index, False, error))
+ResultT = TypeVar("ResultT")
 
 
 class ThreadPoolCheckRunner:
@@ -35,39 +22,56 @@ class ThreadPoolCheckRunner:
         self._deadline_seconds = deadline_seconds
         self._pool = self._new_pool()
 
-    def run_all(self, checks: Sequence[Callable[[], bool]]) -> list[bool]:
+    def run(self, first_looks: Sequence[Callable[[], FirstLook]]) -> list[bool]:
         deadline = monotonic() + self._deadline_seconds
-        outcomes: SimpleQueue[Outcome] = SimpleQueue()
-        futures = [
-            self._pool.submit(_report, outcomes, index, check) for index, check in enumerate(checks)
-        ]
-        try:
-            return self._collect(outcomes, len(checks), deadline)
-        except Exception:
-            self._abandon(futures)
-            raise
+        return self._finish(self._submit(first_looks), deadline)
 
-    def _collect(self, outcomes: "SimpleQueue[Outcome]", count: int, deadline: float) -> list[bool]:
-        """Every check's result in order; or the first failure; or StoreUnavailable once the
-        deadline has passed."""
-        results = [False] * count
-        for _ in range(count):
-            try:
-                index, result, error = outcomes.get(timeout=max(0.0, deadline - monotonic()))
-            except Empty:
-                raise StoreUnavailable(
-                    f"checks did not finish within {self._deadline_seconds}s"
-                ) from None
-            if error is not None:
-                raise error
-            results[index] = result
-        return results
+    def run_gated(
+        self, gate: Callable[[], bool], first_looks: Sequence[Callable[[], FirstLook]]
+    ) -> list[bool] | None:
+        deadline = monotonic() + self._deadline_seconds
+        allowed = self._pool.submit(gate)
+        looks = self._submit(first_looks)
+        if not self._results([allowed], deadline, also_abandon=looks)[0]:
+            # Whatever the first looks return, raise or however long they take, a refused
+            # caller neither waits for nor learns it: they finish on an abandoned pool.
+            self._abandon(looks)
+            return None
+        return self._finish(looks, deadline)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _abandon(self, futures: Iterable["Future[None]"]) -> None:
-        """Give up on checks still in flight. Queued ones never start; running ones end within
+    def _submit(self, first_looks: Sequence[Callable[[], FirstLook]]) -> list[Future[FirstLook]]:
+        return [self._pool.submit(first_look) for first_look in first_looks]
+
+    def _finish(self, looks: list[Future[FirstLook]], deadline: float) -> list[bool]:
+        """Each step's outcome: its first look's when that decided, else its reading on."""
+        first = self._results(looks, deadline)
+        reading_on = [self._pool.submit(look.outcome) for look in first if not look.decided]
+        read_on = iter(self._results(reading_on, deadline))
+        return [look.found if look.decided else next(read_on) for look in first]
+
+    def _results(
+        self,
+        futures: list[Future[ResultT]],
+        deadline: float,
+        also_abandon: Iterable[Future[Any]] = (),
+    ) -> list[ResultT]:
+        """Every future's result in order; or the first failure; or StoreUnavailable once
+        the deadline has passed. On failure, everything still running is abandoned."""
+        done, pending = wait(futures, max(0.0, deadline - monotonic()), FIRST_EXCEPTION)
+        failed = next((f for f in futures if f in done and f.exception() is not None), None)
+        if failed is None and not pending:
+            return [future.result() for future in futures]
+        self._abandon([*futures, *also_abandon])
+        error = None if failed is None else failed.exception()
+        if error is not None:
+            raise error
+        raise StoreUnavailable(f"checks did not finish within {self._deadline_seconds}s")
+
+    def _abandon(self, futures: Iterable[Future[Any]]) -> None:
+        """Give up on reads still in flight. Queued ones never start; running ones end within
         the SDK's own timeouts, but on the old pool, so the next request's reads never wait
         behind them."""
         pending = [future for future in futures if not future.done()]

@@ -5,10 +5,12 @@ their next visit. Every query is bounded to one OU's partition, stops at the fir
 item, and gives up after reading ``MAX_ITEMS_PER_CHECK`` items.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Final
+
+from aws_lambda_powertools import Logger
 
 from adapters.aws_errors import translated_aws_errors
 from domain.checklist import (
@@ -19,6 +21,7 @@ from domain.checklist import (
 )
 from domain.errors import EvidenceReadLimitExceeded
 from domain.identifiers import OuId, PrincipalId
+from domain.ports import FirstLook
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -26,6 +29,9 @@ if TYPE_CHECKING:
 
 PARTITION_KEY: Final = "ou_id"
 ACTIVE_MEMBERSHIP_STATUS: Final = "active"
+KNOWN_MEMBERSHIP_STATUSES: Final = frozenset({ACTIVE_MEMBERSHIP_STATUS, "invited", "suspended"})
+
+logger = Logger(child=True)
 
 # Limit counts items *read*, before the filter. Small first pages answer the common case (the
 # first item qualifies) cheaply; growing pages bound the number of round trips when many items
@@ -60,7 +66,10 @@ class DynamoDbMemberships:
             if "Item" not in response:
                 return False
             status = response["Item"].get("status")
-        # No status means an active membership; any other status (invited, suspended...) not.
+        # No status means an active membership (the data contract); any other status not.
+        if status is not None and status.get("S") not in KNOWN_MEMBERSHIP_STATUSES:
+            # Most likely a writer's mistake ("Active", a number): it denies, so say so.
+            logger.warning("membership has an unknown status", extra={"ou_id": ou_id})
         return status is None or status == {"S": ACTIVE_MEMBERSHIP_STATUS}
 
 
@@ -107,18 +116,23 @@ class DynamoDbEvidence:
         self._tables = dict(tables)
         self._max_items = max_items_per_check
 
-    def has_evidence(self, ou_id: OuId, criteria: EvidenceCriteria) -> bool:
+    def first_look(self, ou_id: OuId, criteria: EvidenceCriteria) -> FirstLook:
+        """One page of at most FIRST_PAGE_SIZE items; reading on, if needed, is deferred."""
         table = self._tables[criteria.source]
+        request = self._query(table, ou_id, criteria)
         with translated_aws_errors(f"{criteria.source} Query"):
-            return any(count > 0 for count in self._matching_counts(table, ou_id, criteria))
+            response = self._client.query(**request)
+            found = response["Count"] > 0
+            last_key = response.get("LastEvaluatedKey")
+            items_read = response["ScannedCount"]
+        if found or not last_key:
+            return FirstLook(found)
+        request["ExclusiveStartKey"] = last_key
+        return FirstLook(False, partial(self._read_on, request, items_read, ou_id, criteria))
 
-    def _matching_counts(
-        self, table: str, ou_id: OuId, criteria: EvidenceCriteria
-    ) -> Iterator[int]:
-        """Yield the number of qualifying items per page, fetching pages only as consumed, and
-        raise EvidenceReadLimitExceeded rather than read past the limit."""
+    def _query(self, table: str, ou_id: OuId, criteria: EvidenceCriteria) -> "QueryInputTypeDef":
         query_filter = evidence_filter(criteria)
-        request: QueryInputTypeDef = {
+        return {
             "TableName": table,
             "KeyConditionExpression": f"{PARTITION_KEY} = :ou",
             "FilterExpression": query_filter.expression,
@@ -128,19 +142,31 @@ class DynamoDbEvidence:
             "ConsistentRead": True,
             "Limit": FIRST_PAGE_SIZE,
         }
-        items_read = 0
-        while True:
-            response = self._client.query(**request)
-            yield response["Count"]
-            last_key = response.get("LastEvaluatedKey")
-            if not last_key:
-                return
-            items_read += response["ScannedCount"]
-            allowance = self._max_items - items_read
-            if allowance <= 0:
-                raise EvidenceReadLimitExceeded(
-                    f"{criteria.source} Query read {items_read} items of OU {ou_id} without"
-                    f" finding evidence; the limit is {self._max_items}"
-                )
-            request["ExclusiveStartKey"] = last_key
-            request["Limit"] = min(request["Limit"] * PAGE_GROWTH, MAX_PAGE_SIZE, allowance)
+
+    def _read_on(
+        self,
+        request: "QueryInputTypeDef",
+        items_read: int,
+        ou_id: OuId,
+        criteria: EvidenceCriteria,
+    ) -> bool:
+        """Follow pages from where the first look stopped, in growing sizes, until an item
+        qualifies or the partition ends; raise EvidenceReadLimitExceeded rather than read
+        past the limit."""
+        with translated_aws_errors(f"{criteria.source} Query"):
+            while True:
+                allowance = self._max_items - items_read
+                if allowance <= 0:
+                    raise EvidenceReadLimitExceeded(
+                        f"{criteria.source} Query read {items_read} items of OU {ou_id} without"
+                        f" finding evidence; the limit is {self._max_items}"
+                    )
+                request["Limit"] = min(request["Limit"] * PAGE_GROWTH, MAX_PAGE_SIZE, allowance)
+                response = self._client.query(**request)
+                if response["Count"] > 0:
+                    return True
+                last_key = response.get("LastEvaluatedKey")
+                if not last_key:
+                    return False
+                items_read += response["ScannedCount"]
+                request["ExclusiveStartKey"] = last_key

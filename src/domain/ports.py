@@ -1,6 +1,7 @@
 """What the domain needs from the outside world, as protocols the adapters implement."""
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from domain.checklist import EvidenceCriteria
@@ -15,26 +16,65 @@ class MembershipsRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class FirstLook:
+    """What one small, bounded read of an OU's evidence found.
+
+    ``found`` is final when true. When false, ``read_on`` (if any) continues the search where
+    the first read stopped; None means the first read saw the OU's whole partition.
+    """
+
+    found: bool
+    read_on: Callable[[], bool] | None = None
+
+    @property
+    def decided(self) -> bool:
+        return self.found or self.read_on is None
+
+    def outcome(self) -> bool:
+        """The step's outcome, reading on only when the first look could not decide."""
+        if self.decided or self.read_on is None:
+            return self.found
+        return self.read_on()
+
+
 class EvidenceRepository(Protocol):
     """The OU's configuration data that steps look for."""
 
-    def has_evidence(self, ou_id: OuId, criteria: EvidenceCriteria) -> bool:
-        """True when at least one item of the OU matches. Raises StoreUnavailable on failure."""
+    def first_look(self, ou_id: OuId, criteria: EvidenceCriteria) -> FirstLook:
+        """One small read (a bounded first page) of the OU's items for ``criteria``: cheap
+        enough to start before the caller's membership is known. Raises StoreUnavailable."""
         ...
 
 
 class CheckRunner(Protocol):
-    """Runs independent checks and returns their results in order.
+    """Runs each step's first look, and reads on where one could not decide.
 
-    An implementation may run them concurrently; if any check raises, ``run_all`` raises
-    (never a partial result), so a failed check is never mistaken for an incomplete step.
+    If any read raises, the run raises (never a partial result), so a failed check is never
+    mistaken for an incomplete step.
     """
 
-    def run_all(self, checks: Sequence[Callable[[], bool]]) -> list[bool]: ...
+    def run(self, first_looks: Sequence[Callable[[], FirstLook]]) -> list[bool]:
+        """Every step's outcome, in order."""
+        ...
+
+    def run_gated(
+        self, gate: Callable[[], bool], first_looks: Sequence[Callable[[], FirstLook]]
+    ) -> list[bool] | None:
+        """Like ``run``, behind a gate (the membership check). The gate and the first looks
+        may run together, but nothing past a first look is read before the gate allows it.
+        When the gate says no, the answer is None at once, and the first looks' outcomes
+        (results, errors, delays) are discarded. If the gate raises, so does the run."""
+        ...
 
 
 class InOrderCheckRunner:
-    """Runs checks one after another: the reference behaviour for any CheckRunner."""
+    """Runs the gate, then each check, one after another: the reference behaviour."""
 
-    def run_all(self, checks: Sequence[Callable[[], bool]]) -> list[bool]:
-        return [check() for check in checks]
+    def run(self, first_looks: Sequence[Callable[[], FirstLook]]) -> list[bool]:
+        return [first_look().outcome() for first_look in first_looks]
+
+    def run_gated(
+        self, gate: Callable[[], bool], first_looks: Sequence[Callable[[], FirstLook]]
+    ) -> list[bool] | None:
+        return self.run(first_looks) if gate() else None

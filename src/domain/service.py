@@ -7,7 +7,13 @@ from functools import partial
 from domain.checklist import CHECKLIST, ChecklistStep
 from domain.errors import AccessDenied
 from domain.identifiers import OuId, PrincipalId
-from domain.ports import CheckRunner, EvidenceRepository, InOrderCheckRunner, MembershipsRepository
+from domain.ports import (
+    CheckRunner,
+    EvidenceRepository,
+    FirstLook,
+    InOrderCheckRunner,
+    MembershipsRepository,
+)
 from domain.status import OnboardingStatus, evaluate_checklist
 
 
@@ -29,11 +35,11 @@ class ChecklistEvaluator:
 
     def checklist_for(self, ou_id: OuId) -> OnboardingStatus:
         """The checklist of any OU, for trusted callers (provisioning workflows)."""
-        return self.evaluate(self.runner.run_all(self.checks_for(ou_id)))
+        return self.evaluate(self.runner.run(self.first_looks(ou_id)))
 
-    def checks_for(self, ou_id: OuId) -> list[Callable[[], bool]]:
-        has_evidence = self.evidence.has_evidence
-        return [partial(has_evidence, ou_id, step.evidence) for step in self.checklist]
+    def first_looks(self, ou_id: OuId) -> list[Callable[[], FirstLook]]:
+        first_look = self.evidence.first_look
+        return [partial(first_look, ou_id, step.evidence) for step in self.checklist]
 
     def evaluate(self, completed: Sequence[bool]) -> OnboardingStatus:
         return evaluate_checklist(self.checklist, completed)
@@ -47,16 +53,16 @@ class OnboardingStatusService:
     def status_for(self, caller: Caller) -> OnboardingStatus:
         """The checklist of the caller's active OU, once its membership is confirmed.
 
-        The membership check and the step checks are independent reads, so they are handed
-        to the runner together (one round trip when it runs them concurrently). Step results
-        are used only after membership is confirmed; a non-member learns nothing from them.
+        Members get their answer in one round trip: the membership read goes out with each
+        step's first look (one small page). Anything more is read only once membership is
+        confirmed, and a non-member's answer waits for nothing but the membership read, so it
+        is the same, and costs the same, whatever state the OU is in.
         """
         ou_id = caller.ou_id
         if ou_id is None:
             raise AccessDenied("no active OU selected")
         membership = partial(self.memberships.is_active_member, ou_id, caller.principal_id)
-        checks: list[Callable[[], bool]] = [membership, *self.checklist.checks_for(ou_id)]
-        is_member, *completed = self.checklist.runner.run_all(checks)
-        if not is_member:
+        completed = self.checklist.runner.run_gated(membership, self.checklist.first_looks(ou_id))
+        if completed is None:
             raise AccessDenied("principal is not an active member of the OU")
         return self.checklist.evaluate(completed)

@@ -64,7 +64,7 @@ def test_a_check_stops_at_the_first_page_with_a_qualifying_item(
         ou.scoring_rule()
     store.seed(ou)
     evidence, log = observed
-    assert evidence.has_evidence(OuId("ou-1"), RULES)
+    assert evidence.first_look(OuId("ou-1"), RULES).outcome()
     assert log.pages == [(FIRST_PAGE_SIZE, FIRST_PAGE_SIZE)]
 
 
@@ -77,7 +77,7 @@ def test_filtered_pages_grow_so_round_trips_stay_few(
     ou.integration(kind="teams", status="connected")  # written last, sorts last
     store.seed(ou)
     evidence, log = observed
-    assert evidence.has_evidence(OuId("ou-1"), CONNECT)
+    assert evidence.first_look(OuId("ou-1"), CONNECT).outcome()
     assert sum(scanned for scanned, _ in log.pages) == 1001
     assert len(log.pages) <= 5  # 16 + 64 + 256 + 1024 pages cover 1,360 items
     assert all(scanned <= MAX_PAGE_SIZE for scanned, _ in log.pages)
@@ -88,7 +88,7 @@ def test_an_ou_without_items_costs_one_query(
 ) -> None:
     store.seed(OuData("ou-2").complete())
     evidence, log = observed
-    assert not evidence.has_evidence(OuId("ou-1"), LEVELS)
+    assert not evidence.first_look(OuId("ou-1"), LEVELS).outcome()
     assert log.pages == [(0, 0)]
 
 
@@ -102,7 +102,7 @@ def test_a_check_gives_up_at_its_read_limit_without_reading_past_it(
     store.seed(ou)
     evidence, log = limited
     with pytest.raises(EvidenceReadLimitExceeded, match="read 40 items"):
-        evidence.has_evidence(OuId("ou-1"), CONNECT)
+        evidence.first_look(OuId("ou-1"), CONNECT).outcome()
     assert [scanned for scanned, _ in log.pages] == [FIRST_PAGE_SIZE, 40 - FIRST_PAGE_SIZE]
 
 
@@ -114,7 +114,7 @@ def test_a_partition_smaller_than_the_limit_is_answered(
         ou.integration(status="disconnected")
     store.seed(ou)
     evidence, log = limited
-    assert not evidence.has_evidence(OuId("ou-1"), CONNECT)
+    assert not evidence.first_look(OuId("ou-1"), CONNECT).outcome()
     assert sum(scanned for scanned, _ in log.pages) == 30
 
 
@@ -127,7 +127,7 @@ def test_evidence_found_before_the_limit_is_found(
     ou.integration(kind="teams", status="connected")
     store.seed(ou)
     evidence, log = limited
-    assert evidence.has_evidence(OuId("ou-1"), CONNECT)
+    assert evidence.first_look(OuId("ou-1"), CONNECT).outcome()
     assert sum(scanned for scanned, _ in log.pages) == 31
 
 
@@ -142,6 +142,6 @@ def test_a_partition_ending_exactly_at_a_page_boundary_is_read_once(
         ou.integration(status="disconnected")
     store.seed(ou)
     evidence, log = observed
-    assert not evidence.has_evidence(OuId("ou-1"), CONNECT)
+    assert not evidence.first_look(OuId("ou-1"), CONNECT).outcome()
     assert log.pages[0] == (FIRST_PAGE_SIZE, 0)
     assert log.pages[1:] in ([], [(0, 0)])

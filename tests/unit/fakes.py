@@ -2,10 +2,13 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from adapters.dynamodb import FIRST_PAGE_SIZE
 from domain.checklist import EvidenceCriteria, EvidenceSource
 from domain.identifiers import OuId, PrincipalId
+from domain.ports import FirstLook
 from tests.factories import OuData
 
 
@@ -32,20 +35,29 @@ class InMemoryEvidence:
     )
     failures: dict[EvidenceSource, Exception] = field(default_factory=dict)
     asked: list[tuple[str, EvidenceSource]] = field(default_factory=list)  # (ou_id, source)
+    read_on: list[tuple[str, EvidenceSource]] = field(default_factory=list)  # past a first look
 
     def add(self, data: OuData) -> None:
         self.items[EvidenceSource.INTEGRATIONS].extend(data.integrations)
         self.items[EvidenceSource.SCORING_RULES].extend(data.scoring_rules)
         self.items[EvidenceSource.ENGAGEMENT_LEVELS].extend(data.engagement_levels)
 
-    def has_evidence(self, ou_id: OuId, criteria: EvidenceCriteria) -> bool:
+    def first_look(self, ou_id: OuId, criteria: EvidenceCriteria) -> FirstLook:
+        """Looks at the OU's first ``FIRST_PAGE_SIZE`` items, as the DynamoDB adapter does."""
         self.asked.append((ou_id, criteria.source))
         if criteria.source in self.failures:
             raise self.failures[criteria.source]
-        return any(
-            item["ou_id"] == ou_id and criteria.accepts(item)
-            for item in self.items[criteria.source]
-        )
+        partition = [item for item in self.items[criteria.source] if item["ou_id"] == ou_id]
+        first_page, rest = partition[:FIRST_PAGE_SIZE], partition[FIRST_PAGE_SIZE:]
+        if any(map(criteria.accepts, first_page)) or not rest:
+            return FirstLook(any(map(criteria.accepts, first_page)))
+        return FirstLook(False, partial(self._read_on, ou_id, criteria, rest))
+
+    def _read_on(
+        self, ou_id: OuId, criteria: EvidenceCriteria, rest: list[Mapping[str, Any]]
+    ) -> bool:
+        self.read_on.append((ou_id, criteria.source))
+        return any(map(criteria.accepts, rest))
 
 
 def ids(steps: Sequence[Any]) -> list[str]:

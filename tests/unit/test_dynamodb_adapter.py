@@ -5,6 +5,7 @@ service-side error codes, and the exact request parameters. Behaviour against a 
 DynamoDB-compatible server is covered in tests/integration.
 """
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -86,20 +87,33 @@ def test_membership_read_is_consistent_and_keyed(client: Any, stub: Stubber) -> 
 
 
 @pytest.mark.parametrize(
-    ("item", "member"),
+    ("item", "member", "warned"),
     [
-        (None, False),
-        ({}, True),
-        ({"status": {"S": "active"}}, True),
-        ({"status": {"S": "suspended"}}, False),
-        ({"status": {"S": "invited"}}, False),
-        ({"status": {"BOOL": True}}, False),
+        (None, False, False),
+        ({}, True, False),
+        ({"status": {"S": "active"}}, True, False),
+        ({"status": {"S": "suspended"}}, False, False),
+        ({"status": {"S": "invited"}}, False, False),
+        ({"status": {"S": "Active"}}, False, True),
+        ({"status": {"BOOL": True}}, False, True),
     ],
 )
-def test_membership_status_rules(client: Any, stub: Stubber, item: Any, member: bool) -> None:
+def test_membership_status_rules(
+    client: Any,
+    stub: Stubber,
+    caplog: pytest.LogCaptureFixture,
+    item: Any,
+    member: bool,
+    warned: bool,
+) -> None:
+    """No status is active (the data contract); an unknown status denies, with a warning so
+    that a writer's mistake does not go unnoticed."""
     stub.add_response("get_item", {} if item is None else {"Item": item})
     repo = DynamoDbMemberships(client, "members")
-    assert repo.is_active_member(OuId("ou-1"), PrincipalId("alice")) is member
+    with caplog.at_level(logging.WARNING):
+        assert repo.is_active_member(OuId("ou-1"), PrincipalId("alice")) is member
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == (["membership has an unknown status"] if warned else [])
 
 
 def test_stops_at_the_first_page_with_a_qualifying_item(client: Any, stub: Stubber) -> None:
@@ -107,7 +121,7 @@ def test_stops_at_the_first_page_with_a_qualifying_item(client: Any, stub: Stubb
         "query", page(1, last_key=key(1)), query_params(TABLES[RULES.source], FIRST_PAGE_SIZE)
     )
     # No further response is stubbed: a second Query would fail the test.
-    assert DynamoDbEvidence(client, TABLES).has_evidence(OuId("ou-1"), RULES)
+    assert DynamoDbEvidence(client, TABLES).first_look(OuId("ou-1"), RULES).outcome()
 
 
 def test_keeps_paginating_past_filtered_pages_with_growing_pages(
@@ -118,7 +132,7 @@ def test_keeps_paginating_past_filtered_pages_with_growing_pages(
     stub.add_response("query", page(0, key(1)), query_params(table, FIRST_PAGE_SIZE))
     stub.add_response("query", page(0, key(2)), query_params(table, second, key(1)))
     stub.add_response("query", page(1), query_params(table, second * PAGE_GROWTH, key(2)))
-    assert DynamoDbEvidence(client, TABLES).has_evidence(OuId("ou-1"), CONNECT)
+    assert DynamoDbEvidence(client, TABLES).first_look(OuId("ou-1"), CONNECT).outcome()
 
 
 def test_an_exhausted_partition_has_no_evidence(client: Any, stub: Stubber) -> None:
@@ -130,7 +144,7 @@ def test_an_exhausted_partition_has_no_evidence(client: Any, stub: Stubber) -> N
         {"Count": 0, "ScannedCount": 0, "Items": []},
         query_params(table, FIRST_PAGE_SIZE * PAGE_GROWTH, key(1)),
     )
-    assert not DynamoDbEvidence(client, TABLES).has_evidence(OuId("ou-1"), RULES)
+    assert not DynamoDbEvidence(client, TABLES).first_look(OuId("ou-1"), RULES).outcome()
 
 
 def test_the_filter_expresses_the_criteria(client: Any, stub: Stubber) -> None:
@@ -156,7 +170,7 @@ def test_the_filter_expresses_the_criteria(client: Any, stub: Stubber) -> None:
             },
         },
     )
-    assert not DynamoDbEvidence(client, TABLES).has_evidence(OuId("ou-1"), CONNECT)
+    assert not DynamoDbEvidence(client, TABLES).first_look(OuId("ou-1"), CONNECT).outcome()
 
 
 @pytest.mark.parametrize(
@@ -174,7 +188,7 @@ def test_throttling_and_service_errors_are_unavailable(
 ) -> None:
     stub.add_client_error("query", service_error_code=code, http_status_code=400)
     with pytest.raises(StoreUnavailable, match=code):
-        DynamoDbEvidence(client, TABLES).has_evidence(OuId("ou-1"), RULES)
+        DynamoDbEvidence(client, TABLES).first_look(OuId("ou-1"), RULES).outcome()
 
 
 def test_an_unknown_5xx_code_is_unavailable(client: Any, stub: Stubber) -> None:
@@ -214,4 +228,4 @@ def test_sdk_transport_errors_are_unavailable(error: Exception) -> None:
             raise error
 
     with pytest.raises(StoreUnavailable, match=type(error).__name__):
-        DynamoDbEvidence(FailingClient(), TABLES).has_evidence(OuId("ou-1"), RULES)  # type: ignore[arg-type]
+        DynamoDbEvidence(FailingClient(), TABLES).first_look(OuId("ou-1"), RULES).outcome()  # type: ignore[arg-type]

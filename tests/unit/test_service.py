@@ -1,10 +1,14 @@
 """The status use case against in-memory ports."""
 
+from collections.abc import Iterator
+
 import pytest
 
+from adapters.concurrency import ThreadPoolCheckRunner
 from domain.checklist import EvidenceSource
 from domain.errors import AccessDenied, StoreUnavailable
 from domain.identifiers import OuId, PrincipalId
+from domain.ports import InOrderCheckRunner
 from domain.service import Caller, ChecklistEvaluator, OnboardingStatusService
 from tests.factories import OuData
 from tests.unit.fakes import InMemoryEvidence, InMemoryMemberships
@@ -75,17 +79,60 @@ def test_checklist_for_needs_no_membership() -> None:
     assert service.checklist.checklist_for(OuId("ou-9")).all_complete
 
 
-def test_runner_receives_membership_and_every_step_check_together() -> None:
-    seen: list[int] = []
+def test_membership_goes_out_with_every_steps_first_look() -> None:
+    seen: list[tuple[bool, int]] = []
 
-    class RecordingRunner:
-        def run_all(self, checks):  # type: ignore[no-untyped-def]
-            seen.append(len(checks))
-            return [check() for check in checks]
+    class RecordingRunner(InOrderCheckRunner):
+        def run_gated(self, gate, first_looks):  # type: ignore[no-untyped-def]
+            seen.append((gate is not None, len(first_looks)))
+            return super().run_gated(gate, first_looks)
 
     service, _ = service_with(OuData("ou-1").complete())
     service = OnboardingStatusService(
         service.memberships, ChecklistEvaluator(service.checklist.evidence, RecordingRunner())
     )
     assert service.status_for(ALICE).all_complete
-    assert seen == [4]
+    assert seen == [(True, 3)]
+
+
+def huge_ou(ou_id: str = "ou-1", disconnected: int = 3_000) -> OuData:
+    """Thousands of integrations that do not count, then one that does."""
+    data = OuData(ou_id)
+    for _ in range(disconnected):
+        data.integration(status="disconnected")
+    return data.integration()
+
+
+@pytest.fixture
+def pool_runner() -> Iterator[ThreadPoolCheckRunner]:
+    runner = ThreadPoolCheckRunner(max_workers=4, deadline_seconds=2.0)
+    yield runner
+    runner.shutdown()
+
+
+def test_a_member_gets_evidence_found_past_the_first_look(
+    pool_runner: ThreadPoolCheckRunner,
+) -> None:
+    service, evidence = service_with(huge_ou())
+    service = OnboardingStatusService(
+        service.memberships, ChecklistEvaluator(evidence, pool_runner)
+    )
+    assert completed(service) == [True, False, False]
+    assert evidence.read_on == [("ou-1", EvidenceSource.INTEGRATIONS)]
+
+
+@pytest.mark.parametrize("runner_kind", ["in order", "thread pool"])
+@pytest.mark.parametrize("state", ["missing", "empty", "huge", "failing"])
+def test_a_non_member_gets_the_same_denial_and_nothing_is_read_on(
+    state: str, runner_kind: str, pool_runner: ThreadPoolCheckRunner
+) -> None:
+    data = {"missing": [], "empty": [OuData("ou-1")], "huge": [huge_ou()], "failing": []}[state]
+    service, evidence = service_with(*data, members=(("ou-1", "bob"),))
+    if state == "failing":
+        evidence.failures[EvidenceSource.SCORING_RULES] = StoreUnavailable("throttled")
+    runner = pool_runner if runner_kind == "thread pool" else InOrderCheckRunner()
+    service = OnboardingStatusService(service.memberships, ChecklistEvaluator(evidence, runner))
+    with pytest.raises(AccessDenied) as denied:
+        service.status_for(ALICE)
+    assert str(denied.value) == "principal is not an active member of the OU"
+    assert evidence.read_on == []
