@@ -4,13 +4,20 @@ Each request on 127.0.0.1 becomes the event the deployed API would send, with th
 context of its bearer token, and the function's response becomes the HTTP response. Every
 method and path reaches the function, which answers 404 and 405 itself, except the paths of an
 optional local site (demo page, API docs: local.site), which only exist locally.
+
+The front answers a few requests itself, with the service's JSON error body, before reading a
+body or calling the function: a Host other than this server's (421), and a Content-Length
+that is malformed (400) or larger than API Gateway accepts (413).
 """
 
 import base64
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from email.message import Message
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final, Self
 from urllib.parse import urlsplit
@@ -25,6 +32,13 @@ BEARER: Final = "bearer"
 BODILESS_STATUSES: Final = frozenset({204, 304})
 # What API Gateway answers when the integration itself fails (the function raised).
 INTEGRATION_FAILURE: Final = (500, b'{"message":"Internal Server Error"}')
+# API Gateway's payload limit: a larger body never reaches a deployed function either. The front
+# refuses a larger declared length before reading anything, so no request can make it allocate
+# more than this.
+MAX_BODY_BYTES: Final = 10 * 1024 * 1024
+# The names a browser on this machine uses for the front. A page whose own name DNS rebinding
+# pointed at 127.0.0.1 sends that name in Host: refused, so it cannot read the API's answers.
+LOCAL_HOST_NAMES: Final = ("127.0.0.1", "localhost")
 
 _log = logging.getLogger(__name__)
 
@@ -57,6 +71,49 @@ class LocalSite:
 
     handler: LambdaHandler
     paths: frozenset[str]
+
+
+class Refused(Exception):
+    """A request the front answers itself, with the usual JSON error body, never calling the
+    function."""
+
+    def __init__(self, status: HTTPStatus, code: str, message: str) -> None:
+        super().__init__(message)
+        body = json.dumps({"code": code, "message": message}, separators=(",", ":")).encode()
+        self.answer = HttpAnswer(int(status), [("Content-Type", "application/json")], body)
+
+
+def check_host(values: list[str], port: int) -> None:
+    """Refused unless the request names this server: 127.0.0.1 or localhost with its port
+    (bare, only on port 80, which a Host without a port means)."""
+    allowed = {f"{name}:{port}" for name in LOCAL_HOST_NAMES}
+    if port == 80:
+        allowed.update(LOCAL_HOST_NAMES)
+    if len(values) != 1 or values[0].strip().lower() not in allowed:
+        raise Refused(
+            HTTPStatus.MISDIRECTED_REQUEST,
+            "misdirected_request",
+            f"This server answers only for 127.0.0.1:{port} and localhost:{port}.",
+        )
+
+
+def body_length(values: list[str]) -> int:
+    """The declared Content-Length (0 when absent), or Refused: 400 unless it is one run of
+    digits (repeated lines must agree), 413 above MAX_BODY_BYTES."""
+    if not values:
+        return 0
+    declared = {value.strip() for value in values}
+    digits = declared.pop() if len(declared) == 1 else ""
+    if not (digits.isascii() and digits.isdigit()):
+        raise Refused(HTTPStatus.BAD_REQUEST, "bad_request", "Content-Length must be a number.")
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > len(str(MAX_BODY_BYTES)) or int(significant) > MAX_BODY_BYTES:
+        raise Refused(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "payload_too_large",
+            f"The request body may be at most {MAX_BODY_BYTES} bytes.",
+        )
+    return int(significant)
 
 
 def authorizer_for(headers: list[tuple[str, str]], tokens: TokenContexts) -> dict[str, Any] | None:
@@ -171,7 +228,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def _forward(self) -> None:
-        answer = self.server.respond(self._received())
+        try:
+            answer = self.server.respond(self._received())
+        except Refused as refused:
+            answer = refused.answer
         self.send_response(answer.status)
         for name, value in _without_length(answer.headers):
             self.send_header(name, value)
@@ -184,7 +244,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(answer.body)
 
     def _received(self) -> ReceivedRequest:
-        length = int(self.headers.get("Content-Length") or 0)
+        """The request, or Refused before its body is read."""
+        check_host(_all(self.headers, "Host"), self.server.server_address[1])
+        length = body_length(_all(self.headers, "Content-Length"))
         return ReceivedRequest(
             method=self.command,
             target=self.path,
@@ -193,6 +255,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             client_ip=self.client_address[0],
             protocol=self.request_version,
         )
+
+
+def _all(headers: Message, name: str) -> list[str]:
+    return [str(value) for value in headers.get_all(name, [])]
 
 
 def _without_length(headers: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:

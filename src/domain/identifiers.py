@@ -45,7 +45,7 @@ def parse_requested_ou_id(raw: object) -> OuId:
     """An OU id in a workflow's request, or InvalidRequest: there a bad id is bad input."""
     if not is_valid_id(raw):
         raise InvalidRequest(
-            f"ou_id must be a string of 1-{MAX_ID_LENGTH} characters from"
+            f"ou_id: must be a string of 1-{MAX_ID_LENGTH} characters from"
             " A-Z a-z 0-9 _ . : @ | + = -, starting with a letter or digit"
         )
     return OuId(str(raw))

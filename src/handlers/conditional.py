@@ -12,11 +12,21 @@ from typing import Any, Final
 
 IF_NONE_MATCH: Final = "If-None-Match"
 
-# One member of an If-None-Match list: "*", or an entity-tag ([W/] "opaque"), or nothing
-# (lists may hold empty members), then optional whitespace and a comma or the end.
-# etagc is %x21 / %x23-7E / obs-text: anything visible except DQUOTE, including commas.
+# Longest If-None-Match field (all lines joined) that is parsed; a longer one is ignored, as if
+# absent, which is always safe: the caller gets the full 200. One of our tags is 66 characters
+# (68 weak), so 4096 holds about 60 of them, far more than a client caches for one URL (browsers
+# send one). The parse is linear anyway; the bound caps its cost per request whatever the front
+# lets through (REST multi-value headers, the local server, a future front with larger limits).
+MAX_IF_NONE_MATCH_LENGTH: Final = 4096
+
+# One member of an If-None-Match list: optional whitespace, then "*", or an entity-tag
+# ([W/] "opaque") and optional whitespace, or nothing (lists may hold empty members); then a
+# comma or the end. etagc is %x21 / %x23-7E / obs-text: anything visible except DQUOTE,
+# including commas. Every repeat is possessive (*+, Python 3.11+) and no two can claim the same
+# character, so no character is ever scanned twice and the parse is linear in the field's
+# length (two adjacent optional whitespace runs made a hostile field quadratic).
 _LIST_MEMBER: Final = re.compile(
-    r'[ \t]*(?:(?P<any>\*)|(?:W/)?"(?P<opaque>[\x21\x23-\x7e\x80-\xff]*)")?[ \t]*(?:,|\Z)'
+    r'[ \t]*+(?:(?:(?P<any>\*)|(?:W/)?"(?P<opaque>[\x21\x23-\x7e\x80-\xff]*+)")[ \t]*+)?(?:,|\Z)'
 )
 
 
@@ -25,12 +35,16 @@ def entity_tag(body: bytes) -> str:
     return f'"{hashlib.sha256(body).hexdigest()}"'
 
 
-def none_match_fails(field_values: Sequence[str], current_etag: str) -> bool:
+def is_not_modified(field_values: Sequence[str], current_etag: str) -> bool:
     """True when If-None-Match says the caller already holds the current representation, so
     the answer is 304: "*" (a representation exists), or any listed tag equal to the current
     one under the weak comparison (opaque tags equal, W/ ignored) that RFC 9110 prescribes
-    for If-None-Match. A field that does not parse is ignored, as if absent."""
-    members = _members(",".join(field_values))
+    for If-None-Match. A field that does not parse, or is longer than
+    MAX_IF_NONE_MATCH_LENGTH, is ignored, as if absent."""
+    field = ",".join(field_values)
+    if len(field) > MAX_IF_NONE_MATCH_LENGTH:
+        return False
+    members = _members(field)
     if members is None:
         return False
     return any(member in ("*", _opaque(current_etag)) for member in members)

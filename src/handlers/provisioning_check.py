@@ -9,7 +9,7 @@ It answers three triggers with the same checklist the API serves:
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
+from pydantic_core import ErrorDetails
 
 import composition
 from domain.errors import InvalidRequest
@@ -52,19 +53,33 @@ class EventDetail(BaseModel):
     ou_id: object
 
 
-def parse(model: type[BaseModel], payload: object) -> Any:
+# What is wrong with one of our fields, by pydantic's error type. Errors name our fields only,
+# never the caller's field names or values: a payload may carry secrets, and an error lands in
+# the invocation's response and in the logs.
+_FIELD_PROBLEMS: Final = {"missing": "missing", "bool_type": "must be a boolean"}
+
+
+def parse(model: type[BaseModel], payload: object, what: str) -> Any:
+    """The payload as ``model``, or InvalidRequest saying what is wrong with ``what``."""
     try:
         return model.model_validate(payload)
     except ValidationError as error:
-        fields = ", ".join(
-            f"{'.'.join(str(p) for p in issue['loc']) or 'event'}: {issue['msg']}"
-            for issue in error.errors()
-        )
-        raise InvalidRequest(f"invalid request: {fields}") from None
+        problems = sorted({problem(model, issue) for issue in error.errors()})
+        raise InvalidRequest(f"invalid {what}: {'; '.join(problems)}") from None
 
 
-def check(ou_id: object) -> CheckResult:
-    result = composition.provisioning_check().run(parse_requested_ou_id(ou_id))
+def problem(model: type[BaseModel], issue: ErrorDetails) -> str:
+    location = issue["loc"]
+    if issue["type"] == "extra_forbidden":
+        return f"unexpected fields (allowed: {', '.join(model.model_fields)})"
+    if not location or location[0] not in model.model_fields:
+        return "must be a JSON object"
+    return f"{location[0]}: {_FIELD_PROBLEMS.get(issue['type'], 'invalid')}"
+
+
+def check(raw_ou_id: object) -> CheckResult:
+    ou_id = parse_requested_ou_id(raw_ou_id)  # bad input is InvalidRequest, however wired
+    result = composition.provisioning_check().run(ou_id)
     logger.info("checked", extra={"ou_id": result.ou_id, "all_complete": result.all_complete})
     return result
 
@@ -74,7 +89,7 @@ def check_queued(record: SQSRecord) -> None:
         payload = json.loads(record.body)
     except json.JSONDecodeError:
         raise InvalidRequest("message body is not JSON") from None
-    check(parse(QueuedRequest, payload).ou_id)
+    check(parse(QueuedRequest, payload, "message body").ou_id)
 
 
 def is_sqs_batch(event: dict[str, Any]) -> bool:
@@ -99,8 +114,9 @@ def lambda_handler(event: object, context: LambdaContext) -> Mapping[str, Any]:
     if is_sqs_batch(event):
         return process_partial_response(event, check_queued, batch, context)
     if "detail-type" in event:
-        return check(parse(EventDetail, event.get("detail")).ou_id).model_dump(mode="json")
-    request = parse(DirectRequest, event)
+        detail = parse(EventDetail, event.get("detail"), "detail")
+        return check(detail.ou_id).model_dump(mode="json")
+    request = parse(DirectRequest, event, "request")
     result = check(request.ou_id)
     if request.require_complete and not result.all_complete:
         missing = [step.id for step in result.steps if not step.completed]

@@ -16,7 +16,7 @@ from domain.errors import (
     StoreMisconfigured,
     StoreUnavailable,
 )
-from handlers.conditional import entity_tag, none_match_fails
+from handlers.conditional import entity_tag, is_not_modified
 
 # A caller-facing answer per domain error: status, stable machine code, human message.
 # Messages are fixed text: nothing from the exception (AWS codes, ids) reaches a caller.
@@ -75,7 +75,7 @@ def conditional_json(body: str, if_none_match: Sequence[str]) -> Response[str]:
     who could not have had the 200.
     """
     etag = entity_tag(body.encode())
-    if none_match_fails(if_none_match, etag):
+    if is_not_modified(if_none_match, etag):
         return not_modified(etag)
     return Response(
         status_code=int(HTTPStatus.OK),

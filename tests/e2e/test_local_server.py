@@ -1,6 +1,8 @@
 """The local server over real HTTP: local.http_front in front of the function, the embedded
 store seeded with the demo data behind it."""
 
+import base64
+import http.client
 import json
 import time
 import urllib.request
@@ -15,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from local.http_front import LocalHttpFront
+from local.http_front import MAX_BODY_BYTES, LocalHttpFront
 from local.serve import ALIAS_PATH, DEMO_REQUESTS, STATUS_PATH
 from tests.seeded_local_stack import seeded_local_stack
 
@@ -232,3 +234,113 @@ def test_a_function_that_raises_is_a_500_as_behind_api_gateway() -> None:
         reply = call(front)
     assert reply.status == 500
     assert reply.json() == {"message": "Internal Server Error"}
+
+
+# --- what the front refuses itself: hostile lengths, foreign Host names --------------------
+
+
+def raw_call(
+    front: LocalHttpFront, headers: list[tuple[str, str]], *, method: str = "GET", body: bytes = b""
+) -> Reply:
+    """A request with exactly these headers (Host and Content-Length included, or not)."""
+    url = urlsplit(front.url)
+    connection = http.client.HTTPConnection(str(url.hostname), url.port, timeout=30)
+    try:
+        connection.putrequest(method, STATUS_PATH, skip_host=True, skip_accept_encoding=True)
+        for name, value in headers:
+            connection.putheader(name, value)
+        connection.endheaders(body or None)
+        response = connection.getresponse()
+        return Reply(response.status, response.headers, response.read())
+    finally:
+        connection.close()
+
+
+def own_host(front: LocalHttpFront) -> tuple[str, str]:
+    return ("Host", urlsplit(front.url).netloc)
+
+
+def assert_refused(reply: Reply, status: int, code: str) -> None:
+    """Answered by the front with the service's JSON error body; the function never ran."""
+    assert reply.status == status
+    assert reply.headers["Content-Type"] == "application/json"
+    assert reply.headers["X-Echo"] is None
+    body = reply.json()
+    assert set(body) == {"code", "message"}
+    assert body["code"] == code
+
+
+@pytest.mark.parametrize(
+    "length",
+    ["100000000000", str(MAX_BODY_BYTES + 1), "9" * 5000],
+    ids=["1e11", "max+1", "5000-digits"],
+)
+def test_a_content_length_over_the_limit_is_413_and_nothing_is_read(
+    echo_front: LocalHttpFront, capfd: pytest.CaptureFixture[str], length: str
+) -> None:
+    reply = raw_call(echo_front, [own_host(echo_front), ("Content-Length", length)], method="POST")
+    assert_refused(reply, 413, "payload_too_large")
+    assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "lengths",
+    [["abc"], ["-1"], ["+5"], ["1e3"], ["0x10"], [" "], ["\u00b2"], ["5", "6"], ["5, 6"]],
+    ids=[
+        "letters",
+        "negative",
+        "plus",
+        "exponent",
+        "hex",
+        "blank",
+        "superscript-two",
+        "two",
+        "list",
+    ],
+)
+def test_a_malformed_content_length_is_400(
+    echo_front: LocalHttpFront, capfd: pytest.CaptureFixture[str], lengths: list[str]
+) -> None:
+    headers = [own_host(echo_front), *(("Content-Length", length) for length in lengths)]
+    reply = raw_call(echo_front, headers, method="POST")
+    assert_refused(reply, 400, "bad_request")
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_body_within_the_limit_reaches_the_function(echo_front: LocalHttpFront) -> None:
+    headers = [own_host(echo_front), ("Content-Length", "005")]
+    event = raw_call(echo_front, headers, method="POST", body=b"hello").json()
+    assert base64.b64decode(event["body"]) == b"hello"
+
+
+@pytest.mark.parametrize(
+    "hosts",
+    [
+        ["evil.example:{port}"],  # DNS rebinding: the page's own name, pointed at 127.0.0.1
+        ["localhost.evil.example:{port}"],
+        ["127.0.0.1:{other}"],
+        ["127.0.0.1"],  # no port means port 80: another server
+        ["localhost"],
+        ["[::1]:{port}"],  # the front listens on IPv4 only
+        [],
+        ["127.0.0.1:{port}", "evil.example:{port}"],
+    ],
+    ids=["rebound", "suffix", "other-port", "bare-ip", "bare-name", "ipv6", "none", "two"],
+)
+def test_a_foreign_host_is_421_and_never_reaches_the_function(
+    echo_front: LocalHttpFront, hosts: list[str]
+) -> None:
+    """421 Misdirected Request: this server does not answer for that name."""
+    port = urlsplit(echo_front.url).port or 0
+    headers = [("Host", host.format(port=port, other=port + 1)) for host in hosts]
+    assert_refused(raw_call(echo_front, headers), 421, "misdirected_request")
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "localhost", "LocalHost"])
+def test_the_front_answers_for_its_own_names_and_port(
+    echo_front: LocalHttpFront, name: str
+) -> None:
+    port = urlsplit(echo_front.url).port
+    reply = raw_call(echo_front, [("Host", f"{name}:{port}")])
+    assert reply.status == 200
+    assert reply.headers["X-Echo"] == "1"

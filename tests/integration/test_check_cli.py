@@ -59,7 +59,7 @@ def test_bad_input_exits_2(argv: list[str], capsys: pytest.CaptureFixture[str]) 
     assert run(*argv)[0] == 2
     message = capsys.readouterr().err
     assert message.startswith("error: ")
-    assert "ou_id must be" in message or "at least one OU id" in message
+    assert "ou_id: must be" in message or "at least one OU id" in message
 
 
 def test_real_tables_from_the_environment(store: Store) -> None:

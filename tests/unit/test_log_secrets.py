@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 import pytest
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 import composition
 from domain.checklist import EvidenceSource
@@ -58,17 +59,22 @@ class CapturedLogs(logging.Handler):
 def logs() -> Iterator[CapturedLogs]:
     captured = CapturedLogs()
     root = logging.getLogger()
-    service_logger = logging.getLogger(status_api.logger.name)
-    saved_levels = root.level, service_logger.level
+    # Powertools' own loggers (the batch processor's, which logs each failed message) do not
+    # propagate to the root; POWERTOOLS_DEBUG gives them a handler of their own, as here.
+    library = logging.getLogger("aws_lambda_powertools")
+    loggers = (root, library, logging.getLogger(status_api.logger.name))
+    saved_levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
     root.addHandler(captured)
-    root.setLevel(logging.DEBUG)
-    service_logger.setLevel(logging.DEBUG)
+    library.addHandler(captured)
     try:
         yield captured
     finally:
         root.removeHandler(captured)
-        root.setLevel(saved_levels[0])
-        service_logger.setLevel(saved_levels[1])
+        library.removeHandler(captured)
+        for logger, level in zip(loggers, saved_levels, strict=True):
+            logger.setLevel(level)
 
 
 def assert_no_secret(text: str) -> None:
@@ -183,15 +189,23 @@ def provisioning(monkeypatch: pytest.MonkeyPatch) -> RecordingBus:
 
 PROVISIONING_CASES: Final = {
     "direct-extra-field": {"ou_id": "ou-1", "token": PAYLOAD},
+    "direct-secret-field-name": {"ou_id": "ou-1", f"token={PAYLOAD}": 1},
     "direct-bad-id": {"ou_id": PAYLOAD + "/.."},
     "direct-bad-flag": {"ou_id": "ou-1", "require_complete": PAYLOAD},
     "eventbridge-ok": eventbridge_event({"ou_id": "ou-1", "authorization": PAYLOAD}),
     "eventbridge-bad-id": eventbridge_event({"ou_id": {"token": PAYLOAD}}),
+    "eventbridge-secret-detail": eventbridge_event(f"token={PAYLOAD}"),
+    "eventbridge-secret-field-name": eventbridge_event({f"token={PAYLOAD}": 1}),
     "sqs-mixed": sqs_event(
         json.dumps({"ou_id": "ou-1"}),
         json.dumps({"ou_id": "ou-1", "token": PAYLOAD}),
         f"not json {PAYLOAD}",
         json.dumps({"ou_id": f"../{PAYLOAD}"}),
+    ),
+    "sqs-secret-field-names": sqs_event(
+        json.dumps({"ou_id": "ou-1", f"token={PAYLOAD}": 1}),
+        json.dumps({f"token={PAYLOAD}": "ou-1"}),
+        json.dumps([f"token={PAYLOAD}"]),
     ),
 }
 
@@ -212,3 +226,51 @@ def test_the_provisioning_handler_logs_no_secret(
     assert_no_secret(logs.text())
     assert_no_secret(raised)
     assert_no_secret(capsys.readouterr().out)
+
+
+# What each path says instead: our own field names and fixed words, never the payload's.
+ERROR_MESSAGES: Final = {
+    "direct-secret-field-name": (
+        {"ou_id": "ou-1", f"token={PAYLOAD}": 1},
+        "invalid request: unexpected fields (allowed: ou_id, require_complete)",
+    ),
+    "direct-missing": ({f"token={PAYLOAD}": "ou-1"}, "invalid request: ou_id: missing; unexpected"),
+    "direct-bad-flag": (
+        {"ou_id": "ou-1", "require_complete": PAYLOAD},
+        "invalid request: require_complete: must be a boolean",
+    ),
+    "direct-bad-id": ({"ou_id": [PAYLOAD]}, "ou_id: must be a string of 1-128 characters"),
+    "eventbridge-not-object": (
+        eventbridge_event(f"token={PAYLOAD}"),
+        "invalid detail: must be a JSON object",
+    ),
+    "eventbridge-missing": (
+        eventbridge_event({f"token={PAYLOAD}": "ou-1"}),
+        "invalid detail: ou_id: missing",
+    ),
+    "sqs-secret-field-name": (
+        json.dumps({"ou_id": "ou-1", f"token={PAYLOAD}": 1}),
+        "invalid message body: unexpected fields (allowed: ou_id)",
+    ),
+    "sqs-not-object": (json.dumps([PAYLOAD]), "invalid message body: must be a JSON object"),
+    "sqs-not-json": (f"token={PAYLOAD}", "message body is not JSON"),
+}
+
+
+def process(payload: Any) -> None:
+    """An SQS message body (text) as the batch processor hands it over, or an event."""
+    if isinstance(payload, str):
+        provisioning_check.check_queued(SQSRecord(sqs_event(payload)["Records"][0]))
+    else:
+        provisioning_check.lambda_handler(payload, LambdaContextStub())
+
+
+@pytest.mark.parametrize(("payload", "message"), ERROR_MESSAGES.values(), ids=ERROR_MESSAGES.keys())
+def test_provisioning_errors_say_what_is_wrong_in_their_own_words(
+    provisioning: RecordingBus, payload: Any, message: str
+) -> None:
+    """Direct and EventBridge errors are the invocation's error; an SQS message's is logged."""
+    with pytest.raises(InvalidRequest) as raised:
+        process(payload)
+    assert str(raised.value).startswith(message)
+    assert_no_secret(f"{raised.value!s} {raised.value!r}")

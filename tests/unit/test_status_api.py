@@ -109,6 +109,68 @@ def test_an_empty_authorizer_ou_falls_back_to_the_cookie() -> None:
     assert completed_of(invoke(event)) == [True, True, True]
 
 
+@pytest.mark.parametrize("empty", ["", None])
+def test_an_empty_ou_id_claim_falls_back_to_custom_ou_id_before_the_cookie(
+    empty: str | None,
+) -> None:
+    """A token pinned to ou-1 by custom:ou_id stays on ou-1 whatever the cookie says."""
+    claims = {"ou_id": empty, "custom:ou_id": "ou-1"}
+    event = http_api_event(authorizer=jwt_authorizer("alice", **claims), cookies=["activeOu=ou-2"])
+    assert completed_of(invoke(event)) == [True, False, False]
+
+
+@pytest.mark.parametrize("empty", ["", None])
+def test_empty_jwt_ou_claims_fall_back_to_the_cookie(empty: str | None) -> None:
+    claims = {"ou_id": empty, "custom:ou_id": empty}
+    event = http_api_event(authorizer=jwt_authorizer("alice", **claims), cookies=["activeOu=ou-2"])
+    assert completed_of(invoke(event)) == [True, True, True]
+
+
+@pytest.mark.parametrize("ou_claim", [7, "ou 1", ["ou-1"]])
+def test_a_malformed_ou_id_claim_is_403_and_never_falls_back(ou_claim: object) -> None:
+    claims = {"ou_id": ou_claim, "custom:ou_id": "ou-1"}
+    event = http_api_event(authorizer=jwt_authorizer("alice", **claims), cookies=["activeOu=ou-2"])
+    assert_error(invoke(event), 403, "forbidden")
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda cookie: http_api_event(
+            authorizer={"lambda": {"principal_id": "alice", "custom:ou_id": "ou-1"}},
+            cookies=[cookie] if cookie else None,
+        ),
+        lambda cookie: rest_event(
+            authorizer={"principalId": "alice", "custom:ou_id": "ou-1"}, cookie_header=cookie
+        ),
+    ],
+    ids=["lambda", "rest"],
+)
+def test_authorizer_contexts_other_than_jwt_ignore_custom_ou_id(build: Any) -> None:
+    """custom: is Cognito's prefix for a token's attributes: a Lambda authorizer's context
+    names the OU ou_id, and anything else in it names nothing."""
+    assert_error(invoke(build(None)), 403, "forbidden")
+    assert completed_of(invoke(build("activeOu=ou-2"))) == [True, True, True]
+
+
+@pytest.mark.parametrize(("first", "second"), [("ou-1", "ou-2"), ("ou-2", "ou-1")])
+def test_of_two_active_ou_cookies_the_first_wins(first: str, second: str) -> None:
+    """Browsers send the cookie of the more specific path first (RFC 6265, 5.4)."""
+    expected = invoke(http_api_event(authorizer=lambda_authorizer("alice", first)))["body"]
+    events = {
+        "payload 2.0 cookies list": http_api_event(
+            authorizer=lambda_authorizer("alice"),
+            cookies=["theme=dark", f"activeOu={first}", f"activeOu={second}"],
+        ),
+        "payload 1.0 Cookie header": rest_event(
+            authorizer=rest_authorizer("alice"),
+            cookie_header=f"theme=dark; activeOu={first}; activeOu={second}",
+        ),
+    }
+    for shape, event in events.items():
+        assert invoke(event)["body"] == expected, shape
+
+
 @pytest.mark.parametrize(
     "event",
     [
