@@ -41,8 +41,25 @@ def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
 
 
 def function_properties(template: dict[str, Any], function: str) -> dict[str, Any]:
-    properties: dict[str, Any] = template["Resources"][function]["Properties"]
-    return properties
+    """A function's properties as SAM deploys them: its own over the template's Globals."""
+    shared = template.get("Globals", {}).get("Function", {})
+    return _merged(shared, template["Resources"][function]["Properties"])
+
+
+def _merged(shared: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """SAM's Globals rule for mappings: merged key by key, the function's own value winning."""
+    merged = dict(shared)
+    for key, value in own.items():
+        base = merged.get(key)
+        if isinstance(base, dict) and isinstance(value, dict) and not _intrinsic(value):
+            merged[key] = _merged(base, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _intrinsic(value: dict[str, Any]) -> bool:
+    return len(value) == 1 and any(key == "Ref" or key.startswith("Fn::") for key in value)
 
 
 def parameter_default(template: dict[str, Any], name: str) -> str:
@@ -50,6 +67,7 @@ def parameter_default(template: dict[str, Any], name: str) -> str:
 
 
 def function_environment(template: dict[str, Any], function: str) -> dict[str, Any]:
+    """A function's environment variables, the Globals' included."""
     variables: dict[str, Any] = function_properties(template, function)["Environment"]["Variables"]
     return variables
 
@@ -83,6 +101,12 @@ def create_table_requests(
         request = {key: properties[key] for key in _TABLE_PROPERTIES if key in properties}
         request["TableName"] = table_names[variable]
         request["BillingMode"] = properties.get("BillingMode", "PAY_PER_REQUEST")
+        if "StreamSpecification" in properties:
+            # CloudFormation enables a stream by naming its view type; the API asks for both.
+            request["StreamSpecification"] = {
+                "StreamEnabled": True,
+                **properties["StreamSpecification"],
+            }
         requests.append(request)
     return requests
 

@@ -1,136 +1,110 @@
-"""template.yaml for the provisioning check: its own function, triggers with dead-letter
-queues, its progress table, and settings that match what the code reads."""
+"""The provisioning check's triggers as deployed: each one retried, bounded, and ending in a
+queue rather than lost; the evidence tables' streams among them."""
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import pytest
 
-from local.cfn_template import load_template
-from settings import ProvisioningSettings
-from tests.template.test_template import (
-    Template,
-    as_list,
-    policy_statements,
-    properties,
-    resources_of_type,
-)
+from tests.template.conftest import EVIDENCE_TABLES, Stack, with_existing
 
 pytestmark = pytest.mark.template
 
-FUNCTION: Final = "ProvisioningFunction"
+FUNCTION: Final = {"Ref": "ProvisioningFunction"}
+FUNCTION_ARN: Final = {"Fn::GetAtt": ["ProvisioningFunction", "Arn"]}
+ONE_DAY: Final = 86_400
 
 
-@pytest.fixture(scope="module")
-def function(template: Template) -> dict[str, Any]:
-    return properties(template, FUNCTION)
+def arn_of(logical_id: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
 
 
-@pytest.fixture(scope="module")
-def template() -> Template:
-    return load_template()
-
-
-def test_it_is_its_own_function_so_the_api_keeps_a_read_only_role(
-    function: dict[str, Any],
-) -> None:
-    assert function["Handler"] == "handlers.provisioning_check.lambda_handler"
-    assert (function["Runtime"], function["Architectures"]) == ("python3.13", ["arm64"])
-
-
-def test_its_environment_names_every_setting_the_code_requires(function: dict[str, Any]) -> None:
-    required = {
-        name.upper()
-        for name, field in ProvisioningSettings.model_fields.items()
-        if field.is_required()
+def stream_mappings(deployed: Stack) -> dict[str, dict[str, Any]]:
+    return {
+        name: mapping
+        for name, mapping in deployed.of_type("AWS::Lambda::EventSourceMapping").items()
+        if "StartingPosition" in mapping  # streams have one; queues do not
     }
-    assert required == {
-        "INTEGRATIONS_TABLE",
-        "SCORING_RULES_TABLE",
-        "ENGAGEMENT_LEVELS_TABLE",
-        "PROGRESS_TABLE",
-    }
-    variables = function["Environment"]["Variables"]
-    assert required <= set(variables)
-    assert "MEMBERSHIPS_TABLE" not in variables
-    assert variables["PROGRESS_TABLE"] == {"Ref": "ProgressTable"}
-    assert variables["EVENT_BUS_NAME"] == {"Ref": "EventBusName"}
 
 
-def test_the_progress_table_is_keyed_by_ou(template: Template) -> None:
-    table = properties(template, "ProgressTable")
-    assert table["KeySchema"] == [{"AttributeName": "ou_id", "KeyType": "HASH"}]
-    assert table["BillingMode"] == "PAY_PER_REQUEST"
-    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
-
-
-def test_the_eventbridge_rule_matches_the_parameters_and_has_retries_and_a_dlq(
-    template: Template,
-) -> None:
-    rule = properties(template, "ProvisioningTriggerRule")
-    assert rule["EventPattern"] == {
-        "source": [{"Ref": "TriggerEventSource"}],
-        "detail-type": [{"Ref": "TriggerDetailType"}],
-    }
-    assert rule["EventBusName"] == {"Ref": "EventBusName"}
-    [target] = rule["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [FUNCTION, "Arn"]}
-    assert target["DeadLetterConfig"]["Arn"] == {
-        "Fn::GetAtt": ["ProvisioningDeadLetterQueue", "Arn"]
-    }
+def test_eventbridge_requests_are_retried_then_dead_lettered(stack: Callable[..., Stack]) -> None:
+    deployed = stack(TriggerEventSource="workflows", TriggerDetailType="Check")
+    rule = deployed.properties("ProvisioningTriggerRule")
+    assert rule["EventPattern"] == {"source": ["workflows"], "detail-type": ["Check"]}
+    (target,) = rule["Targets"]
+    assert target["Arn"] == FUNCTION_ARN
     assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
-    permission = properties(template, "ProvisioningTriggerPermission")
-    assert permission["SourceArn"] == {"Fn::GetAtt": ["ProvisioningTriggerRule", "Arn"]}
+    dead_letters = target["DeadLetterConfig"]["Arn"]
+    assert (
+        deployed.properties("ProvisioningFunction")["DeadLetterConfig"]["TargetArn"] == dead_letters
+    )
+    (invoke,) = deployed.of_type("AWS::Lambda::EventInvokeConfig").values()
+    assert (invoke["FunctionName"], invoke["MaximumRetryAttempts"] > 0) == (FUNCTION, True)
+    (permission,) = [
+        permission
+        for permission in deployed.of_type("AWS::Lambda::Permission").values()
+        if permission["Principal"] == "events.amazonaws.com"
+    ]
+    assert permission["SourceArn"] == arn_of("ProvisioningTriggerRule")
 
 
-def test_failed_async_invocations_land_in_the_dead_letter_queue(function: dict[str, Any]) -> None:
-    assert function["DeadLetterQueue"] == {
-        "Type": "SQS",
-        "TargetArn": {"Fn::GetAtt": ["ProvisioningDeadLetterQueue", "Arn"]},
-    }
-    assert function["EventInvokeConfig"]["MaximumRetryAttempts"] >= 1
-
-
-def test_the_recheck_queue_reports_partial_failures_and_redrives(template: Template) -> None:
-    mapping = properties(template, "RecheckEventSource")
-    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["RecheckQueue", "Arn"]}
-    queue = properties(template, "RecheckQueue")
-    redrive = queue["RedrivePolicy"]
-    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["RecheckDeadLetterQueue", "Arn"]}
+def test_rechecks_report_partial_failures_and_redrive_to_a_dead_letter_queue(
+    stack: Callable[..., Stack],
+) -> None:
+    deployed = stack()
+    mapping = deployed.properties("RecheckEventSource")
+    assert mapping["EventSourceArn"] == arn_of("RecheckQueue")
+    assert (mapping["FunctionName"], mapping["FunctionResponseTypes"]) == (
+        FUNCTION,
+        ["ReportBatchItemFailures"],
+    )
+    redrive = deployed.properties("RecheckQueue")["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"]["Fn::GetAtt"][0] in deployed.of_type("AWS::SQS::Queue")
     assert redrive["maxReceiveCount"] >= 1
-    function_timeout = properties(template, FUNCTION)["Timeout"]
-    assert queue["VisibilityTimeout"] >= 6 * function_timeout
 
 
-def test_the_role_holds_only_what_the_function_uses(function: dict[str, Any]) -> None:
-    grants = {
-        action: as_list(statement["Resource"])
-        for statement in policy_statements(function)
-        for action in as_list(statement["Action"])
-    }
-    assert set(grants) == {
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-        "sqs:SendMessage",
-        "dynamodb:Query",
-        "dynamodb:GetItem",
-        "dynamodb:UpdateItem",
-        "events:PutEvents",
-        "sqs:ReceiveMessage",
-        "sqs:DeleteMessage",
-        "sqs:GetQueueAttributes",
-        "sqs:ChangeMessageVisibility",
-    }
-    assert len(grants["dynamodb:Query"]) == 3
-    assert grants["dynamodb:GetItem"] == [{"Fn::GetAtt": ["ProgressTable", "Arn"]}]
-    assert grants["dynamodb:UpdateItem"] == [{"Fn::GetAtt": ["ProgressTable", "Arn"]}]
-    assert grants["sqs:ReceiveMessage"] == [{"Fn::GetAtt": ["RecheckQueue", "Arn"]}]
-    assert grants["sqs:SendMessage"] == [{"Fn::GetAtt": ["ProvisioningDeadLetterQueue", "Arn"]}]
-    assert grants["logs:PutLogEvents"] == [{"Fn::GetAtt": ["ProvisioningFunctionLogGroup", "Arn"]}]
-    assert "Events" not in function  # SAM events would attach broader managed policies
+def test_streams_are_keys_only_on_the_evidence_tables_the_stack_creates(
+    stack: Callable[..., Stack],
+) -> None:
+    tables = stack().of_type("AWS::DynamoDB::Table")
+    streamed = {name for name, table in tables.items() if "StreamSpecification" in table}
+    assert streamed == set(EVIDENCE_TABLES)
+    assert all(
+        tables[name]["StreamSpecification"] == {"StreamViewType": "KEYS_ONLY"} for name in streamed
+    )
 
 
-def test_every_queue_is_encrypted(template: Template) -> None:
-    queues = resources_of_type(template, "AWS::SQS::Queue")
-    assert set(queues) == {"ProvisioningDeadLetterQueue", "RecheckQueue", "RecheckDeadLetterQueue"}
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({}, id="created-tables"),
+        pytest.param(with_existing(*EVIDENCE_TABLES, streams=True), id="existing-streams"),
+    ],
+)
+def test_a_poison_record_cannot_block_a_shard_nor_be_lost(
+    stack: Callable[..., Stack], overrides: dict[str, str]
+) -> None:
+    """Reported failures resume from the first failed record; bisecting isolates a poison record;
+    bounded retries and record age let the shard move on; the on-failure queue keeps it."""
+    deployed = stack(**overrides, StreamBatchSize="50", StreamBatchingWindowSeconds="2")
+    mappings = stream_mappings(deployed)
+    assert len(mappings) == len(EVIDENCE_TABLES)
+    queues = deployed.of_type("AWS::SQS::Queue")
+    for name, mapping in mappings.items():
+        assert mapping["FunctionName"] == FUNCTION, name
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"], name
+        assert mapping["BisectBatchOnFunctionError"] is True, name
+        assert 0 <= int(mapping["MaximumRetryAttempts"]) <= 10, name
+        assert 60 <= int(mapping["MaximumRecordAgeInSeconds"]) <= ONE_DAY, name
+        destination = mapping["DestinationConfig"]["OnFailure"]["Destination"]
+        assert destination["Fn::GetAtt"][0] in queues, name
+        assert mapping["StartingPosition"] == "LATEST", name
+        assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == ("50", "2"), (
+            name
+        )
+
+
+def test_every_queue_is_encrypted(stack: Callable[..., Stack]) -> None:
+    queues = stack().of_type("AWS::SQS::Queue")
+    assert queues
     assert all(queue["SqsManagedSseEnabled"] is True for queue in queues.values())

@@ -1,42 +1,63 @@
-"""What each function's role may do, and that no policy anywhere in the stack grants "*".
+"""Least privilege, as deployed: each function's role holds what its code uses and nothing more,
+for every table and stream choice, and no policy anywhere in the stack grants "*"."""
 
-Two views: template.yaml as written (with the evaluator of test_template.py, for every
-Existing...TableName choice), and the template as SAM transforms it for deployment (SAM's own
-translator, from the SAM CLI's virtual environment, in a subprocess), where SAM-generated roles
-or managed policies would show up.
-"""
-
+import ast
 import json
-import os
-import subprocess
-from collections.abc import Iterator
+import re
+from collections.abc import Callable
 from typing import Any, Final
 
 import pytest
 
-from local.cfn_template import PROJECT_ROOT, load_template
-from tests.template.test_template import (
-    EXISTING_TABLE_CASES,
-    TABLE_ARN,
-    TABLES,
-    Table,
+from local.cfn_template import PROJECT_ROOT
+from settings import ApiSettings, ProvisioningSettings
+from tests.template.conftest import (
+    EVIDENCE_TABLES,
+    TABLE_CASES,
+    Stack,
     Template,
     as_list,
-    expected_table_name,
-    policy_statements,
-    properties,
-    resolve,
-    role_of,
-    table_scenario,
+    existing_stream,
+    grants,
+    statements,
+    table_id,
+    with_existing,
 )
 
 pytestmark = pytest.mark.template
 
-SAM_PYTHON: Final = PROJECT_ROOT / ".venv-sam" / "bin" / "python"
-STATUS_FUNCTION: Final = "StatusFunction"
-PROVISIONING_FUNCTION: Final = "ProvisioningFunction"
-STEP_TABLES: Final = tuple(table for table in TABLES if table.logical_id != "MembershipsTable")
-# Resource types whose documents grant access: IAM policies and resource-based policies.
+# What the adapters do with each table the settings name (src/adapters/dynamodb.py, progress.py).
+OPERATIONS: Final = {
+    "MEMBERSHIPS_TABLE": {"dynamodb:GetItem"},
+    "INTEGRATIONS_TABLE": {"dynamodb:Query"},
+    "SCORING_RULES_TABLE": {"dynamodb:Query"},
+    "ENGAGEMENT_LEVELS_TABLE": {"dynamodb:Query"},
+    "PROGRESS_TABLE": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+}
+SETTINGS: Final = {"StatusFunction": ApiSettings, "ProvisioningFunction": ProvisioningSettings}
+STREAM_ACTIONS: Final = {
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+}
+# Everything else each role holds, resource by resource.
+OTHER_GRANTS: Final = {
+    "StatusFunction": {
+        "logs:CreateLogStream": ["StatusFunctionLogGroup"],
+        "logs:PutLogEvents": ["StatusFunctionLogGroup"],
+    },
+    "ProvisioningFunction": {
+        "logs:CreateLogStream": ["ProvisioningFunctionLogGroup"],
+        "logs:PutLogEvents": ["ProvisioningFunctionLogGroup"],
+        "events:PutEvents": ["event-bus/default"],
+        "sqs:ReceiveMessage": ["RecheckQueue"],
+        "sqs:DeleteMessage": ["RecheckQueue"],
+        "sqs:GetQueueAttributes": ["RecheckQueue"],
+        "sqs:ChangeMessageVisibility": ["RecheckQueue"],
+        "sqs:SendMessage": ["ProvisioningDeadLetterQueue", "StreamFailureQueue"],
+    },
+}
 POLICY_HOLDERS: Final = {
     "AWS::IAM::Role": lambda props: [p["PolicyDocument"] for p in props.get("Policies", [])],
     "AWS::IAM::Policy": lambda props: [props["PolicyDocument"]],
@@ -45,210 +66,158 @@ POLICY_HOLDERS: Final = {
     "AWS::SNS::TopicPolicy": lambda props: [props["PolicyDocument"]],
     "AWS::Events::EventBusPolicy": lambda props: [props.get("Statement", {})],
 }
-# SAM's translator, on a copy of the template whose code locations it accepts without a build.
-TRANSFORM: Final = """
-import json, sys
-from samtranslator.translator.transform import transform
-from samtranslator.yaml_helper import yaml_parse
-
-class NoManagedPolicies:
-    def load(self):
-        return {}
-
-template = yaml_parse(open(sys.argv[1], encoding="utf-8").read())
-for resource in template["Resources"].values():
-    if resource["Type"] == "AWS::Serverless::Function":
-        resource["Properties"]["CodeUri"] = "s3://bucket/code.zip"
-json.dump(transform(template, {}, NoManagedPolicies()), sys.stdout)
-"""
 
 
-@pytest.fixture(scope="module")
-def template() -> Template:
-    return load_template()
+def short(resource: Any) -> str:
+    """A readable name for a granted resource: a logical id, or the tail of an ARN."""
+    if isinstance(resource, dict) and "Fn::GetAtt" in resource:
+        return str(resource["Fn::GetAtt"][0])
+    text = resource if isinstance(resource, str) else resource["Fn::Sub"]
+    return str(text).rsplit(":", 1)[-1]
 
 
-@pytest.fixture(scope="module")
-def transformed() -> Template:
-    """template.yaml as SAM would deploy it."""
-    assert SAM_PYTHON.is_file(), (
-        f"{SAM_PYTHON} is missing: `make check` (or make validate) creates it"
-    )
-    completed = subprocess.run(
-        [str(SAM_PYTHON), "-c", TRANSFORM, str(PROJECT_ROOT / "template.yaml")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1"},
-    )
-    assert completed.returncode == 0, completed.stderr
-    result: Template = json.loads(completed.stdout)
-    return result
+def table_grants(granted: dict[str, list[Any]]) -> dict[str, set[str]]:
+    """Table -> the DynamoDB operations granted on it (streams left out)."""
+    tables: dict[str, set[str]] = {}
+    for action, resources in granted.items():
+        if action.startswith("dynamodb:") and action not in STREAM_ACTIONS:
+            for resource in resources:
+                tables.setdefault(table_id(resource), set()).add(action)
+    return tables
 
 
-def grants(function: dict[str, Any]) -> dict[str, list[Any]]:
-    """Action -> the resources it is allowed on, over every statement of the function's role."""
-    granted: dict[str, list[Any]] = {}
-    for statement in policy_statements(function):
-        assert statement["Effect"] == "Allow", statement
-        assert set(statement) <= {"Sid", "Effect", "Action", "Resource"}, statement
-        for action in as_list(statement["Action"]):
-            granted.setdefault(action, []).extend(as_list(statement["Resource"]))
-    return granted
+@pytest.mark.parametrize("existing", TABLE_CASES)
+@pytest.mark.parametrize("function", sorted(SETTINGS))
+def test_a_function_may_use_exactly_the_tables_its_code_reads(
+    stack: Callable[..., Stack], function: str, existing: tuple[str, ...]
+) -> None:
+    deployed = stack(**with_existing(*existing))
+    variables = deployed.properties(function)["Environment"]["Variables"]
+    read = [name.upper() for name in SETTINGS[function].model_fields if name.endswith("_table")]
+    expected = {table_id(variables[name]): OPERATIONS[name] for name in read}
+    assert table_grants(grants(deployed, function)) == expected
 
 
-def documents(template: Template) -> Iterator[tuple[str, dict[str, Any]]]:
+def test_the_granted_operations_are_those_the_adapters_call() -> None:
+    called = set()
+    for module in ("dynamodb", "progress"):
+        tree = ast.parse((PROJECT_ROOT / "src" / "adapters" / f"{module}.py").read_text())
+        called |= {
+            node.attr
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "_client"
+        }
+    granted = {op.removeprefix("dynamodb:") for ops in OPERATIONS.values() for op in ops}
+    assert called == {re.sub(r"(?<!^)(?=[A-Z])", "_", op).lower() for op in granted}
+
+
+@pytest.mark.parametrize("function", sorted(SETTINGS))
+def test_everything_else_a_function_may_do(stack: Callable[..., Stack], function: str) -> None:
+    granted = grants(stack(), function)
+    others = {
+        action: sorted(short(resource) for resource in resources)
+        for action, resources in granted.items()
+        if not action.startswith("dynamodb:")
+    }
+    assert others == OTHER_GRANTS[function]
+
+
+STREAM_CASES: Final = [
+    pytest.param({}, set(EVIDENCE_TABLES), id="created-tables"),
+    pytest.param(
+        with_existing("IntegrationsTable"), set(EVIDENCE_TABLES[1:]), id="existing-without-stream"
+    ),
+    pytest.param(
+        with_existing("IntegrationsTable", streams=True),
+        set(EVIDENCE_TABLES[1:]) | {existing_stream("IntegrationsTable")},
+        id="existing-with-stream",
+    ),
+    pytest.param(with_existing(*EVIDENCE_TABLES), set(), id="no-stream-at-all"),
+    pytest.param(
+        with_existing(*EVIDENCE_TABLES, streams=True),
+        {existing_stream(table) for table in EVIDENCE_TABLES},
+        id="existing-streams-only",
+    ),
+]
+
+
+def stream_id(value: Any) -> str:
+    if isinstance(value, dict):
+        logical_id, attribute = value["Fn::GetAtt"]
+        assert attribute == "StreamArn", value
+        return str(logical_id)
+    return str(value)
+
+
+@pytest.mark.parametrize(("overrides", "streams"), STREAM_CASES)
+def test_the_provisioning_function_reads_exactly_the_streams_that_trigger_it(
+    stack: Callable[..., Stack], overrides: dict[str, str], streams: set[str]
+) -> None:
+    deployed = stack(**overrides)
+    granted = grants(deployed, "ProvisioningFunction")
+    for action in STREAM_ACTIONS:
+        assert {stream_id(resource) for resource in granted.get(action, [])} == streams, action
+    mapped = {
+        stream_id(mapping["EventSourceArn"])
+        for mapping in deployed.of_type("AWS::Lambda::EventSourceMapping").values()
+        if mapping["EventSourceArn"] != {"Fn::GetAtt": ["RecheckQueue", "Arn"]}
+    }
+    assert mapped == streams
+    assert not any(action in STREAM_ACTIONS for action in grants(deployed, "StatusFunction"))
+
+
+def wildcards(template: Template) -> list[tuple[str, Any]]:
+    found = []
     for logical_id, resource in template["Resources"].items():
         read = POLICY_HOLDERS.get(resource["Type"])
-        if read is not None:
-            for document in read(resource["Properties"]):
-                yield logical_id, document
-
-
-def statements_of(document: dict[str, Any]) -> list[dict[str, Any]]:
-    return as_list(document.get("Statement", document))
-
-
-def wildcards_in(template: Template) -> list[tuple[str, Any]]:
-    found = []
-    for logical_id, document in documents(template):
-        for statement in statements_of(document):
-            for key in ("Resource", "Action", "NotResource", "NotAction", "Principal"):
-                if key in statement and "*" in json.dumps(statement[key]):
-                    found.append((logical_id, {key: statement[key]}))
-            found += [(logical_id, key) for key in ("NotResource", "NotAction") if key in statement]
+        for document in read(resource["Properties"]) if read else []:
+            for statement in as_list(document.get("Statement", document)):
+                found += [
+                    (logical_id, key) for key in ("NotResource", "NotAction") if key in statement
+                ]
+                for key in ("Resource", "Action", "Principal"):
+                    if key in statement and "*" in json.dumps(statement[key]):
+                        found.append((logical_id, {key: statement[key]}))
     return found
 
 
-def table_names(resources: list[Any], template: Template, params: dict[str, Any]) -> list[Any]:
-    names = []
-    for resource in resolve(resources, template, params):
-        arn, variables = resource["Fn::Sub"]
-        assert arn == TABLE_ARN, f"{arn} is not a table of this account and region (an index?)"
-        names.append(variables["Name"])
-    return sorted(names, key=repr)
-
-
-def expected_names(tables: tuple[Table, ...], existing: Table | None) -> list[Any]:
-    return sorted((expected_table_name(table, existing) for table in tables), key=repr)
-
-
-# ---------------------------------------------------------------- the API function
-
-
-def test_the_api_function_may_only_read_and_write_its_own_logs(template: Template) -> None:
-    granted = grants(properties(template, STATUS_FUNCTION))
-    assert set(granted) == {
-        "dynamodb:GetItem",
-        "dynamodb:Query",
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-    }, sorted(granted)
-    own_logs = {"Fn::GetAtt": ["StatusFunctionLogGroup", "Arn"]}
-    assert granted["logs:PutLogEvents"] == granted["logs:CreateLogStream"] == [own_logs]
-
-
-@pytest.mark.parametrize("existing", EXISTING_TABLE_CASES)
-def test_the_api_function_reads_exactly_its_four_tables(
-    template: Template, existing: Table | None
-) -> None:
-    params = table_scenario(template, existing)
-    granted = grants(properties(template, STATUS_FUNCTION))
-    for action in ("dynamodb:GetItem", "dynamodb:Query"):
-        assert table_names(granted[action], template, params) == expected_names(TABLES, existing)
-
-
-# ---------------------------------------------------------------- the provisioning function
-
-
-def test_the_provisioning_function_holds_only_what_it_uses(template: Template) -> None:
-    function = properties(template, PROVISIONING_FUNCTION)
-    granted = grants(function)
-    get_att = lambda logical_id: [{"Fn::GetAtt": [logical_id, "Arn"]}]  # noqa: E731
-    consume = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
-    assert granted == {
-        "logs:CreateLogStream": get_att("ProvisioningFunctionLogGroup"),
-        "logs:PutLogEvents": get_att("ProvisioningFunctionLogGroup"),
-        "sqs:SendMessage": get_att(function["DeadLetterQueue"]["TargetArn"]["Fn::GetAtt"][0]),
-        "dynamodb:Query": granted["dynamodb:Query"],  # the step tables, checked below
-        "dynamodb:GetItem": get_att("ProgressTable"),
-        "dynamodb:UpdateItem": get_att("ProgressTable"),
-        "events:PutEvents": [
-            {
-                "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}"
-                ":event-bus/${EventBusName}"
-            }
-        ],
-        **{action: get_att("RecheckQueue") for action in consume},
-        "sqs:ChangeMessageVisibility": get_att("RecheckQueue"),
-    }
-
-
-@pytest.mark.parametrize("existing", EXISTING_TABLE_CASES)
-def test_the_provisioning_function_queries_exactly_the_three_step_tables(
-    template: Template, existing: Table | None
-) -> None:
-    params = table_scenario(template, existing)
-    granted = grants(properties(template, PROVISIONING_FUNCTION))
-    step_tables = expected_names(STEP_TABLES, existing if existing in STEP_TABLES else None)
-    assert table_names(granted["dynamodb:Query"], template, params) == step_tables
-
-
-# ---------------------------------------------------------- every policy, written and deployed
-
-
-def test_no_policy_in_the_template_grants_a_wildcard(template: Template) -> None:
-    holders = {logical_id for logical_id, _ in documents(template)}
-    assert {"StatusFunctionRole", "ProvisioningFunctionRole"} <= holders, holders
-    assert "ProvisioningDeadLetterQueuePolicy" in holders, "queue policies must be inspected too"
-    assert wildcards_in(template) == []
-
-
-def test_every_function_has_its_own_role(template: Template) -> None:
-    functions = [
+def test_no_policy_in_the_deployed_stack_grants_a_wildcard(deployed: Template) -> None:
+    holders = {
         logical_id
-        for logical_id, resource in template["Resources"].items()
-        if resource["Type"] == "AWS::Serverless::Function"
-    ]
-    roles = {function: role_of(properties(template, function)) for function in functions}
-    assert None not in roles.values(), f"functions with a SAM-generated role: {roles}"
-    assert len(set(roles.values())) == len(functions), roles
-
-
-def test_the_deployed_roles_hold_no_managed_policy_and_no_wildcard(transformed: Template) -> None:
-    roles = {
-        logical_id: resource["Properties"]
-        for logical_id, resource in transformed["Resources"].items()
-        if resource["Type"] == "AWS::IAM::Role"
+        for logical_id, resource in deployed["Resources"].items()
+        if resource["Type"] in POLICY_HOLDERS
     }
-    assert set(roles) == {"StatusFunctionRole", "ProvisioningFunctionRole"}, sorted(roles)
-    with_managed = {
-        name: role["ManagedPolicyArns"]
-        for name, role in roles.items()
-        if role.get("ManagedPolicyArns")
-    }
-    assert with_managed == {}
-    assert wildcards_in(transformed) == []
+    assert {
+        "StatusFunctionRole",
+        "ProvisioningFunctionRole",
+        "ProvisioningDeadLetterQueuePolicy",
+    } <= holders
+    assert wildcards(deployed) == []
 
 
-def test_the_deployed_functions_run_under_those_roles(transformed: Template) -> None:
-    functions = {
-        logical_id: resource["Properties"]
-        for logical_id, resource in transformed["Resources"].items()
-        if resource["Type"] == "AWS::Lambda::Function"
-    }
-    assert functions[STATUS_FUNCTION]["Role"] == {"Fn::GetAtt": ["StatusFunctionRole", "Arn"]}
-    assert functions[PROVISIONING_FUNCTION]["Role"] == {
-        "Fn::GetAtt": ["ProvisioningFunctionRole", "Arn"]
-    }
+def test_each_function_runs_under_a_role_of_its_own_without_managed_policies(
+    stack: Callable[..., Stack],
+) -> None:
+    """SAM's generated roles carry AWSLambdaBasicExecutionRole, whose logs grant covers "*"."""
+    deployed = stack()
+    roles = deployed.of_type("AWS::IAM::Role")
+    functions = deployed.of_type("AWS::Lambda::Function")
+    used = [function["Role"]["Fn::GetAtt"][0] for function in functions.values()]
+    assert sorted(used) == sorted(roles), "one role per function, and no other role"
+    assert not any(role.get("ManagedPolicyArns") for role in roles.values())
 
 
-def test_no_function_logs_its_events(template: Template) -> None:
+def test_queue_policies_admit_only_the_stacks_own_rule(stack: Callable[..., Stack]) -> None:
+    for policy in stack().of_type("AWS::SQS::QueuePolicy").values():
+        for statement in statements({"Policies": [policy]}):
+            assert set(statement["Principal"]) == {"Service"}, statement
+            assert statement["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::GetAtt"][1] == "Arn"
+
+
+def test_no_function_logs_its_events(stack: Callable[..., Stack]) -> None:
     """The event holds the caller's tokens and cookies: Powertools must not log it."""
-    for logical_id, resource in template["Resources"].items():
-        if resource["Type"] == "AWS::Serverless::Function":
-            variables = resource["Properties"].get("Environment", {}).get("Variables", {})
-            assert str(variables.get("POWERTOOLS_LOGGER_LOG_EVENT", "false")).lower() == "false", (
-                logical_id
-            )
+    for name, function in stack().of_type("AWS::Lambda::Function").items():
+        variables = function["Environment"]["Variables"]
+        assert str(variables.get("POWERTOOLS_LOGGER_LOG_EVENT", "false")).lower() == "false", name
