@@ -83,6 +83,12 @@ def create_table_requests(
         request = {key: properties[key] for key in _TABLE_PROPERTIES if key in properties}
         request["TableName"] = table_names[variable]
         request["BillingMode"] = properties.get("BillingMode", "PAY_PER_REQUEST")
+        if "StreamSpecification" in properties:
+            # CloudFormation names only the view type; CreateTable also wants it enabled.
+            request["StreamSpecification"] = {
+                "StreamEnabled": True,
+                **properties["StreamSpecification"],
+            }
         requests.append(request)
     return requests
 

@@ -156,7 +156,7 @@ def test_a_regressed_step_leaves_status_checked_and_returns_with_its_first_time(
 
 def test_an_unchanged_outcome_publishes_nothing_when_only_news_is_wanted() -> None:
     check, _, progress, bus = world(OuData("ou-1").integration())
-    check.run(OU, news_only=True)  # the first outcome ever recorded is news
+    check.run(OU, news_only=True)  # the first step done is news
     check.run(OU, news_only=True)
     assert bus.types() == [STATUS_CHECKED]
     assert bus.attempts == 1  # no empty publish either
@@ -198,7 +198,7 @@ def test_a_failed_publish_leaves_the_outcome_news_for_the_retry() -> None:
     bus.failures = 1
     with pytest.raises(StoreUnavailable):
         check.run(OU, news_only=True)
-    assert progress.get(OU).last_outcome is None
+    assert progress.get(OU).last_outcome == frozenset()
     check.run(OU, news_only=True)
     check.run(OU, news_only=True)  # the replay of a batch already handled
     assert bus.types() == [STATUS_CHECKED, COMPLETED]
@@ -218,3 +218,10 @@ def test_a_failure_after_the_publish_republishes_under_the_same_ids() -> None:
     # The completion was marked published before the failure: only the status is repeated.
     assert bus.types() == [STATUS_CHECKED, COMPLETED, STATUS_CHECKED]
     assert progress.get(OU).last_outcome == {CONNECT, RULES, LEVELS}
+
+
+def test_a_change_that_completes_nothing_is_no_news_and_records_nothing() -> None:
+    check, _, progress, bus = world(OuData("ou-1").scoring_rule(origin="system_default"))
+    check.run(OU, news_only=True)
+    assert bus.published == []
+    assert "ou-1" not in progress.states
