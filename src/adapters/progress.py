@@ -114,7 +114,7 @@ class DynamoDbProgress:
 
 
 def _state(item: dict[str, Any]) -> ProgressState:
-    last_outcome = item.get("last_outcome", {}).get("L")
+    last_outcome = item.get("last_outcome", {}).get("L", [])
     return ProgressState(
         completion_id=item.get("completion_id", {}).get("S"),
         completed_at=item.get("completed_at", {}).get("S"),
@@ -126,7 +126,5 @@ def _state(item: dict[str, Any]) -> ProgressState:
             for name, value in item.items()
             if name.startswith(STEP_TIME_PREFIX) and "S" in value
         },
-        last_outcome=None
-        if last_outcome is None
-        else frozenset(step["S"] for step in last_outcome if "S" in step),
+        last_outcome=frozenset(step["S"] for step in last_outcome if "S" in step),
     )

@@ -54,8 +54,9 @@ class ProgressState:
     regressed: bool = False
     # Step id -> when a check first saw the step complete (RFC 3339 UTC); never moved later.
     steps_completed_at: Mapping[str, str] = field(default_factory=dict)
-    # The steps complete at the last published check; None: no check published yet.
-    last_outcome: frozenset[str] | None = None
+    # The steps complete at the last published check. Every OU starts with none complete,
+    # so a change that completes nothing is no news, and an unknown OU leaves no item.
+    last_outcome: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
