@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from bench.report import Table, median, ms
 from local.cfn_template import PROVISIONING_FUNCTION
-from local.embedded_store import local_client, put_items
+from local.embedded_store import enable_streams, local_client, put_items
 from local.event_bus import published_events
 from local.lambda_runtime import load_handler
 from local.stack import local_stack, local_table_names
@@ -29,7 +29,7 @@ def run(runs: int = RUNS) -> Table:
     with local_stack(seed=False) as endpoint:
         tables = {variable: local_table_names()[variable] for variable in EVIDENCE_TABLES}
         client = local_client(endpoint)
-        _enable_streams(client, tables.values())
+        enable_streams(client, tables.values())
         bus = _Bus(endpoint)
         handler = load_handler(PROVISIONING_FUNCTION)
         with StreamPoller(endpoint, tables.values(), handler, after_batch=bus.read):
@@ -66,16 +66,6 @@ class _Bus:
         for event in published_events(self._endpoint):
             if event.get("detail-type") == "Onboarding Completed":
                 self.completed.setdefault(event["detail"]["ou_id"], time.monotonic())
-
-
-def _enable_streams(client: Any, table_names: Any) -> None:
-    """Streams as template.yaml gives the stack's evidence tables (kept if already there)."""
-    for table_name in table_names:
-        if "StreamSpecification" not in client.describe_table(TableName=table_name)["Table"]:
-            client.update_table(
-                TableName=table_name,
-                StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
-            )
 
 
 def _latency(client: Any, bus: _Bus, tables: dict[str, str], ou_id: str) -> float:

@@ -15,7 +15,7 @@ from typing import Any, Final
 import pytest
 
 from handlers.provisioning_check import lambda_handler
-from local.embedded_store import put_items
+from local.embedded_store import enable_streams, put_items
 from local.stream_poller import StreamPoller
 from tests.factories import LambdaContextStub, OuData, stream_event, stream_record
 from tests.faults import FaultProxy, Garbage, Rule
@@ -43,14 +43,8 @@ def dynamodb_endpoint(moto_endpoint: str) -> str:
 @pytest.fixture
 def streams(provisioning: Provisioning) -> Provisioning:
     """The evidence tables with KEYS_ONLY streams, as template.yaml gives the stack's tables."""
-    client = provisioning.store.client
-    for variable in EVIDENCE_TABLES:
-        table = provisioning.store.tables[variable]
-        if "StreamSpecification" not in client.describe_table(TableName=table)["Table"]:
-            client.update_table(
-                TableName=table,
-                StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
-            )
+    tables = [provisioning.store.tables[variable] for variable in EVIDENCE_TABLES]
+    enable_streams(provisioning.store.client, tables)
     return provisioning
 
 

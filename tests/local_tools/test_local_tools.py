@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from local.api_gateway_events import http_api_event, split_cookie_header
+from local.cfn_template import create_table_requests, load_template
 from local.embedded_store import LOOPBACK, embedded_dynamodb
 from local.http_front import answer_from, authorizer_for
 from local.invoke import readable
 from local.serve import DemoRequest
+from local.stream_poller import lambda_record
 
 # --- API Gateway HTTP API events -----------------------------------------------------------
 
@@ -139,3 +141,39 @@ def test_a_taken_store_port_fails_instead_of_hanging() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(OSError, match=r"(?i)address"), embedded_dynamodb(port):
             pass
+
+
+# --- local.cfn_template and local.stream_poller --------------------------------------------------
+
+
+def test_a_tables_stream_specification_reaches_create_table() -> None:
+    template = load_template()
+    table = template["Resources"]["IntegrationsTable"]["Properties"]
+    table["StreamSpecification"] = {"StreamViewType": "KEYS_ONLY"}
+    requests = create_table_requests(template, {"INTEGRATIONS_TABLE": "t-integrations"})
+    assert requests[0]["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "KEYS_ONLY",
+    }
+
+
+def test_a_get_records_record_becomes_what_lambda_delivers() -> None:
+    record = {
+        "eventID": "e-1",
+        "eventName": "MODIFY",
+        "eventVersion": "1.0",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": datetime(2026, 11, 28, 12, tzinfo=UTC),
+            "Keys": {"ou_id": {"S": "ou-1"}},
+            "SequenceNumber": "100",
+            "SizeBytes": 20,
+            "StreamViewType": "KEYS_ONLY",
+        },
+    }
+    delivered = lambda_record(record, "arn:stream")
+    assert delivered["eventVersion"] == "1.1"
+    assert delivered["eventSourceARN"] == "arn:stream"
+    assert delivered["dynamodb"]["ApproximateCreationDateTime"] == 1764331200
+    assert delivered["dynamodb"]["Keys"] == {"ou_id": {"S": "ou-1"}}
