@@ -241,7 +241,7 @@ def stream_record(
         "eventSource": "aws:dynamodb",
         "awsRegion": "us-east-1",
         "dynamodb": {
-            "ApproximateCreationDateTime": 1764331200,
+            "ApproximateCreationDateTime": 1795867200,
             "Keys": item_keys,
             "SequenceNumber": str(sequence_number),
             "SizeBytes": 64,

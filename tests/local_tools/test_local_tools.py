@@ -175,5 +175,5 @@ def test_a_get_records_record_becomes_what_lambda_delivers() -> None:
     delivered = lambda_record(record, "arn:stream")
     assert delivered["eventVersion"] == "1.1"
     assert delivered["eventSourceARN"] == "arn:stream"
-    assert delivered["dynamodb"]["ApproximateCreationDateTime"] == 1764331200
+    assert delivered["dynamodb"]["ApproximateCreationDateTime"] == 1795867200
     assert delivered["dynamodb"]["Keys"] == {"ou_id": {"S": "ou-1"}}
