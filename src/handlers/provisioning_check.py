@@ -1,6 +1,6 @@
 """Lambda entry point of the provisioning check.
 
-It answers three triggers with the same checklist the API serves:
+It answers four triggers with the same checklist the API serves:
 - an EventBridge event whose ``detail`` holds ``ou_id``;
 - a direct invocation ``{"ou_id": "...", "require_complete": true}`` (Step Functions, CLI);
   with ``require_complete`` an incomplete OU raises ``OnboardingIncomplete``;
