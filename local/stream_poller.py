@@ -65,7 +65,6 @@ class StreamPoller(BackgroundService):
         self._shards: list[_Shard] = []
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self.batches_delivered = 0  # invocations of the handler, retries included
 
     def start(self) -> Self:
         """Start reading each table's stream from now on (LATEST), like a new mapping."""
@@ -113,6 +112,7 @@ class StreamPoller(BackgroundService):
         if not shard.pending or time.monotonic() < shard.retry_at:
             return
         shard.pending = self._deliver(shard.pending)
+        self._after_batch()
         if not shard.pending:
             shard.failed_deliveries = 0
         elif shard.failed_deliveries >= self._max_retries:
@@ -128,15 +128,12 @@ class StreamPoller(BackgroundService):
 
     def _deliver(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Invoke the handler with one batch; return the records to deliver again."""
-        self.batches_delivered += 1
         try:
             response = self._handler({"Records": records}, new_context(PROVISIONING_FUNCTION))
             failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
         except Exception as error:
             print(f"stream poller: the invocation failed: {error!r}", file=sys.stderr)
             return records
-        finally:
-            self._after_batch()
         for index, record in enumerate(records):
             if record["dynamodb"]["SequenceNumber"] in failed:
                 return records[index:]  # Lambda resumes from the lowest reported
