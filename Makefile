@@ -12,6 +12,7 @@ BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 PORT ?= 3000
 EVENT ?= events/http-lambda-partial-cookie.200.json
+OU ?= ou-partial
 # Where Debian's chromium and chromium-driver packages put them (the browser tests use these).
 CHROMIUM := /usr/bin/chromium
 CHROMEDRIVER := /usr/bin/chromedriver
@@ -24,11 +25,12 @@ PIP_INSTALL = -m pip install --quiet --disable-pip-version-check --no-deps --req
 # A pyenv shim may exist without the version selected, so each candidate is run to check it.
 PY313_DIR := $(shell for p in "$$(command -v python3.13 2>/dev/null)" $(HOME)/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do if [ -x "$$p" ] && "$$p" -c "" 2>/dev/null; then dirname "$$p"; break; fi; done)
 
-.PHONY: help serve invoke check lint typecheck test validate build lock clean bench openapi browser screenshots dynalite load
+.PHONY: help serve invoke complete-step check lint typecheck test validate build lock clean bench openapi browser screenshots dynalite load
 
 help:
 	@echo "make serve            serve the API on http://127.0.0.1:$(PORT) with demo data"
 	@echo "make invoke EVENT=..  invoke the handler once with an event file (like sam local invoke)"
+	@echo "make complete-step OU=ou-partial STORE=..  complete a demo OU in make serve's store"
 	@echo "make check            lint, types, tests with coverage, template lint, sam build"
 	@echo "make lock             re-resolve the pinned dependencies in requirements/"
 	@echo "make load             load-test the local server (docs/load-test.md; ~15 min, loopback only)"
@@ -52,6 +54,10 @@ serve: $(BIN)/.installed
 
 invoke: $(BIN)/.installed
 	$(BIN)/python -m local.invoke $(EVENT)
+
+# STORE: the DynamoDB URL make serve prints; its stream poller then prints the events.
+complete-step: $(BIN)/.installed
+	$(BIN)/python -m local.complete_step $(OU) --store $(STORE)
 
 check: lint typecheck test validate build
 	@echo "All checks passed."

@@ -18,7 +18,7 @@ from bench.wiring import LARGE_TABLES, SMALL_TABLES, configure_process
 
 configure_process()  # before the handler is imported: Powertools reads its settings then
 
-from bench import cold_start, cost, round_trips, scale, warm  # noqa: E402
+from bench import cold_start, cost, round_trips, scale, stream_latency, warm  # noqa: E402
 from bench.seed import seed  # noqa: E402
 from bench.store import store_process  # noqa: E402
 from local.embedded_store import local_client  # noqa: E402
@@ -82,6 +82,8 @@ def main() -> int:
         cost_table, units, flat = cost.run(store.store, LARGE_TABLES, catalog)
         run.add(cost_table)
     run.add(scale.run(units["ou-1"], units["ou-100k"]))
+    run.check_deadline("stream latency")
+    run.add(stream_latency.run())
     run.target("1. one round trip (at most 1.5 x D over the request's own overhead)", trips_met)
     run.target("2. cost flat in OU size: membership, scoring rules, engagement levels", flat)
     run.target(

@@ -79,3 +79,16 @@ DEMO_TOKENS: Final[dict[str, dict[str, str]]] = {
     "demo-partial-token": {"principal_id": DEMO_PRINCIPAL, "ou_id": "ou-partial"},
     "other-user-token": {"principal_id": OTHER_PRINCIPAL},
 }
+
+# One item that completes each step, for local.complete_step (as the product's own services
+# would write it when the user finishes the step), by the table variable of its evidence.
+COMPLETING_ITEMS: Final[Mapping[str, Mapping[str, object]]] = {
+    "INTEGRATIONS_TABLE": {"integration_id": "int-demo", "kind": "slack", "status": "connected"},
+    "SCORING_RULES_TABLE": {"rule_id": "rule-demo", "surface": "engagement", "active": True},
+    "ENGAGEMENT_LEVELS_TABLE": {
+        "level_id": "lvl-demo",
+        "name": "Hot",
+        "min_score": 50,
+        "max_score": 100,
+    },
+}

@@ -8,7 +8,7 @@ AWS_ENDPOINT_URL_DYNAMODB like it would for any DynamoDB-compatible server.
 import logging
 import os
 import socket
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
 
@@ -105,3 +105,14 @@ def put_items(client: Any, table_name: str, items: Sequence[Mapping[str, object]
         }
         while pending:
             pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+
+
+def enable_streams(client: Any, table_names: Iterable[str], view_type: str = "KEYS_ONLY") -> None:
+    """Give each table a stream, as template.yaml gives the evidence tables, unless it has one
+    (for tables built from a template without StreamSpecification)."""
+    for table_name in table_names:
+        if "StreamSpecification" not in client.describe_table(TableName=table_name)["Table"]:
+            client.update_table(
+                TableName=table_name,
+                StreamSpecification={"StreamEnabled": True, "StreamViewType": view_type},
+            )

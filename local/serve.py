@@ -16,7 +16,8 @@ from typing import Final
 from local.http_front import LocalHttpFront
 from local.lambda_runtime import load_handler
 from local.site import DEMO_PATH, DOCS_PATH, local_site
-from local.stack import local_stack
+from local.stack import local_stack, local_table_names
+from local.stream_poller import local_stream_poller
 
 DEFAULT_PORT: Final = 3000
 STATUS_PATH: Final = "/onboarding/status"
@@ -94,6 +95,7 @@ def serve(port: int, store_port: int) -> None:
     with (
         local_stack(port=store_port) as store_url,
         LocalHttpFront(load_handler(), port=port, site=local_site()) as front,
+        local_stream_poller(store_url, local_table_names().values()),
     ):
         # Flushed: when stdout is a pipe, whoever waits for the URL must see it now.
         print(banner(front.url, store_url), flush=True)

@@ -224,3 +224,34 @@ def sqs_event(*bodies: str) -> dict[str, Any]:
             for index, body in enumerate(bodies)
         ]
     }
+
+
+def stream_record(
+    ou_id: Any, sequence_number: int, table: str = "test-IntegrationsTable", **keys: Any
+) -> dict[str, Any]:
+    """A DynamoDB Streams record as Lambda's event source mapping delivers it (KEYS_ONLY).
+    ``ou_id`` is the key's attribute value as sent (None: no ou_id key at all)."""
+    item_keys = {"integration_id": {"S": "int-1"}, **keys}
+    if ou_id is not None:
+        item_keys["ou_id"] = {"S": ou_id} if isinstance(ou_id, str) else ou_id
+    return {
+        "eventID": f"event-{sequence_number}",
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1795867200,
+            "Keys": item_keys,
+            "SequenceNumber": str(sequence_number),
+            "SizeBytes": 64,
+            "StreamViewType": "KEYS_ONLY",
+        },
+        "eventSourceARN": (
+            f"arn:aws:dynamodb:us-east-1:123456789012:table/{table}/stream/2026-11-28T12:00:00.000"
+        ),
+    }
+
+
+def stream_event(*records: dict[str, Any]) -> dict[str, Any]:
+    return {"Records": list(records)}

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 CONDITION_FAILED: Final = "ConditionalCheckFailedException"
+# One top-level attribute per step, so one UpdateItem sets any of them with if_not_exists,
+# whether or not the item exists yet (a map attribute would have to exist first).
+STEP_TIME_PREFIX: Final = "step_completed_at:"
 
 
 class DynamoDbProgress:
@@ -31,14 +34,7 @@ class DynamoDbProgress:
             response = self._client.get_item(
                 TableName=self._table_name, Key=self._key(ou_id), ConsistentRead=True
             )
-            item = response.get("Item", {})
-            return ProgressState(
-                completion_id=item.get("completion_id", {}).get("S"),
-                completed_at=item.get("completed_at", {}).get("S"),
-                # Only a stored true counts: anything else means the event is still owed.
-                completion_published=item.get("completion_published", {}).get("BOOL") is True,
-                regressed=item.get("regressed", {}).get("BOOL") is True,
-            )
+            return _state(response.get("Item", {}))
 
     def claim_completion(self, ou_id: OuId, completion_id: str, completed_at: str) -> ProgressState:
         self._update(
@@ -66,6 +62,35 @@ class DynamoDbProgress:
             {":regressed": {"BOOL": regressed}, ":at": {"S": at}},
         )
 
+    def record_steps_completed(
+        self, ou_id: OuId, step_ids: frozenset[str], at: str
+    ) -> ProgressState:
+        names = {f"#step{index}": STEP_TIME_PREFIX + step for index, step in enumerate(step_ids)}
+        with translated_aws_errors("progress UpdateItem"):
+            response = self._client.update_item(
+                TableName=self._table_name,
+                Key=self._key(ou_id),
+                # if_not_exists: the first check to see a step complete sets its time for good.
+                UpdateExpression="SET "
+                + ", ".join(f"{name} = if_not_exists({name}, :at)" for name in names),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={":at": {"S": at}},
+                ReturnValues="ALL_NEW",
+            )
+            return _state(response.get("Attributes", {}))
+
+    def record_outcome(self, ou_id: OuId, outcome: frozenset[str], checked_at: str) -> None:
+        self._update(
+            ou_id,
+            "SET last_outcome = :outcome, last_checked_at = :at",
+            # A slower check that started earlier must not overwrite a later one's outcome.
+            "attribute_not_exists(last_checked_at) OR last_checked_at < :at",
+            {
+                ":outcome": {"L": [{"S": step} for step in sorted(outcome)]},
+                ":at": {"S": checked_at},
+            },
+        )
+
     def _update(self, ou_id: OuId, update: str, condition: str, values: dict[str, Any]) -> bool:
         """Apply a conditional update; False when its condition did not hold."""
         with translated_aws_errors("progress UpdateItem"):
@@ -86,3 +111,20 @@ class DynamoDbProgress:
     @staticmethod
     def _key(ou_id: OuId) -> dict[str, Any]:
         return {PARTITION_KEY: {"S": ou_id}}
+
+
+def _state(item: dict[str, Any]) -> ProgressState:
+    last_outcome = item.get("last_outcome", {}).get("L", [])
+    return ProgressState(
+        completion_id=item.get("completion_id", {}).get("S"),
+        completed_at=item.get("completed_at", {}).get("S"),
+        # Only a stored true counts: anything else means the event is still owed.
+        completion_published=item.get("completion_published", {}).get("BOOL") is True,
+        regressed=item.get("regressed", {}).get("BOOL") is True,
+        steps_completed_at={
+            name.removeprefix(STEP_TIME_PREFIX): value["S"]
+            for name, value in item.items()
+            if name.startswith(STEP_TIME_PREFIX) and "S" in value
+        },
+        last_outcome=frozenset(step["S"] for step in last_outcome if "S" in step),
+    )

@@ -11,9 +11,14 @@ that stays the same across retries so consumers can drop a rare duplicate:
 A check that finds a recorded but unpublished completion publishes it, whatever the OU's
 current state, so a failed publish is repaired by the next check. An OU that loses a step after
 completing is recorded as regressed; it never gets a second completion event.
+
+Each step's first completion time is recorded once (a retry never moves it later) before any
+event carries it. After a successful publish the check records its outcome (the steps found
+complete), so a check triggered by a data change (``news_only``) can tell news from no news:
+an unchanged outcome publishes nothing but an owed completion.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
@@ -47,6 +52,11 @@ class ProgressState:
     completed_at: str | None = None
     completion_published: bool = False
     regressed: bool = False
+    # Step id -> when a check first saw the step complete (RFC 3339 UTC); never moved later.
+    steps_completed_at: Mapping[str, str] = field(default_factory=dict)
+    # The steps complete at the last published check. Every OU starts with none complete,
+    # so a change that completes nothing is no news, and an unknown OU leaves no item.
+    last_outcome: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,17 @@ class ProgressRepository(Protocol):
 
     def set_regressed(self, ou_id: OuId, regressed: bool, at: str) -> None:
         """Record that a completed OU lost (True) or regained (False) a step."""
+        ...
+
+    def record_steps_completed(
+        self, ou_id: OuId, step_ids: frozenset[str], at: str
+    ) -> ProgressState:
+        """Record ``at`` for each step that has no time yet; return the state as stored."""
+        ...
+
+    def record_outcome(self, ou_id: OuId, outcome: frozenset[str], checked_at: str) -> None:
+        """Record the steps a published check found complete, unless a later check's
+        outcome is already recorded."""
         ...
 
 
@@ -94,33 +115,67 @@ class ProvisioningCheck:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     new_id: Callable[[], str] = field(default=lambda: str(uuid4()))
 
-    def run(self, ou_id: OuId) -> CheckResult:
+    def run(self, ou_id: OuId, *, news_only: bool = False) -> CheckResult:
+        """Check the OU and publish what it found. With ``news_only`` (a data change triggered
+        the check) an outcome equal to the last one recorded is not published again."""
         status = self.checklist.checklist_for(ou_id)
         checked_at = rfc3339(self.clock())
         result = CheckResult(ou_id=ou_id, checked_at=checked_at, steps=status.steps)
-        state = self.progress.get(ou_id)
-        if status.all_complete and state.completion_id is None:
-            state = self.progress.claim_completion(ou_id, self.new_id(), checked_at)
+        outcome = frozenset(step.id for step in status.steps if step.completed)
+        state = self._record_before_publishing(ou_id, outcome, status.all_complete, checked_at)
         regressed = state.completion_id is not None and not status.all_complete
-        events = [OnboardingEvent(STATUS_CHECKED, _checked_detail(result, regressed))]
+        news = outcome != state.last_outcome
         owed = state.completion_id is not None and not state.completion_published
+        events: list[OnboardingEvent] = []
+        if news or not news_only:
+            detail = _checked_detail(result, regressed, state.steps_completed_at, outcome)
+            events.append(OnboardingEvent(STATUS_CHECKED, detail))
         if owed:
             events.append(OnboardingEvent(COMPLETED, _completed_detail(ou_id, state)))
-        self.publisher.publish(events)
+        if events:
+            self.publisher.publish(events)
         if owed and state.completion_id is not None:
             self.progress.mark_completion_published(ou_id, state.completion_id)
         if state.completion_id is not None and regressed != state.regressed:
             self.progress.set_regressed(ou_id, regressed, checked_at)
+        if news:
+            # Only after the publish: a failed one leaves the outcome news for the retry.
+            self.progress.record_outcome(ou_id, outcome, checked_at)
         return result
 
+    def _record_before_publishing(
+        self, ou_id: OuId, outcome: frozenset[str], all_complete: bool, checked_at: str
+    ) -> ProgressState:
+        """Record what the events will carry: new step times, and a first completion."""
+        state = self.progress.get(ou_id)
+        if not outcome <= state.steps_completed_at.keys():
+            state = self.progress.record_steps_completed(ou_id, outcome, checked_at)
+        if all_complete and state.completion_id is None:
+            state = self.progress.claim_completion(ou_id, self.new_id(), checked_at)
+        return state
 
-def _checked_detail(result: CheckResult, regressed: bool) -> dict[str, Any]:
-    return {**result.model_dump(mode="json"), "regressed": regressed}
+
+def _checked_detail(
+    result: CheckResult,
+    regressed: bool,
+    steps_completed_at: Mapping[str, str],
+    outcome: frozenset[str],
+) -> dict[str, Any]:
+    return {
+        **result.model_dump(mode="json"),
+        "regressed": regressed,
+        # Only the steps complete now; a step that regressed keeps its time for when it returns.
+        "steps_completed_at": {
+            step: at for step, at in steps_completed_at.items() if step in outcome
+        },
+    }
 
 
 def _completed_detail(ou_id: OuId, state: ProgressState) -> dict[str, Any]:
+    """Every step was complete when the completion was claimed, so every time is there."""
     return {
         "ou_id": ou_id,
         "completion_id": state.completion_id,
         "completed_at": state.completed_at,
+        "steps_completed_at": dict(state.steps_completed_at),
     }

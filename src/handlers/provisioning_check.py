@@ -1,10 +1,12 @@
 """Lambda entry point of the provisioning check.
 
-It answers three triggers with the same checklist the API serves:
+It answers four triggers with the same checklist the API serves:
 - an EventBridge event whose ``detail`` holds ``ou_id``;
 - a direct invocation ``{"ou_id": "...", "require_complete": true}`` (Step Functions, CLI);
   with ``require_complete`` an incomplete OU raises ``OnboardingIncomplete``;
-- an SQS batch of ``{"ou_id": "..."}`` messages, reporting partial batch failures.
+- an SQS batch of ``{"ou_id": "..."}`` messages, reporting partial batch failures;
+- a DynamoDB Streams batch from the evidence tables: one check per distinct ``ou_id`` key,
+  publishing only news, and reporting the records of the OUs whose check failed.
 """
 
 import json
@@ -17,6 +19,7 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
@@ -24,7 +27,7 @@ from pydantic_core import ErrorDetails
 
 import composition
 from domain.errors import InvalidRequest
-from domain.identifiers import parse_requested_ou_id
+from domain.identifiers import is_valid_id, parse_requested_ou_id
 from domain.provisioning import CheckResult, OnboardingIncomplete
 
 logger = Logger()
@@ -32,6 +35,15 @@ logger = Logger()
 # rather than raised: the outcome for the queue is the same, and the invocation's only
 # exception types stay InvalidRequest, OnboardingIncomplete and the store's own.
 batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# Failures are reported by SequenceNumber; Lambda resumes the shard from the lowest one.
+stream_batch = BatchProcessor(
+    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
+)
+
+
+class CheckFailedEarlierInBatch(Exception):
+    """Another record of the batch named the same OU and its check failed: this record is
+    reported too, so a retry starting at any of them redoes the check."""
 
 
 class DirectRequest(BaseModel):
@@ -77,9 +89,9 @@ def problem(model: type[BaseModel], issue: ErrorDetails) -> str:
     return f"{location[0]}: {_FIELD_PROBLEMS.get(issue['type'], 'invalid')}"
 
 
-def check(raw_ou_id: object) -> CheckResult:
+def check(raw_ou_id: object, *, news_only: bool = False) -> CheckResult:
     ou_id = parse_requested_ou_id(raw_ou_id)  # bad input is InvalidRequest, however wired
-    result = composition.provisioning_check().run(ou_id)
+    result = composition.provisioning_check().run(ou_id, news_only=news_only)
     logger.info("checked", extra={"ou_id": result.ou_id, "all_complete": result.all_complete})
     return result
 
@@ -107,12 +119,70 @@ def is_sqs_record(record: object) -> bool:
     )
 
 
+def check_changed_ous(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
+    """One check per distinct OU of the batch, however many of its records name it; every
+    record of an OU whose check failed is reported, so Lambda retries from the first of them."""
+    succeeded: dict[str, bool] = {}  # ou_id -> whether its check succeeded
+
+    def check_record(record: DynamoDBRecord) -> None:
+        ou_id = changed_ou_id(record)
+        if ou_id is None:
+            # Another writer's item shape: retrying would block the shard for nothing.
+            logger.warning(
+                "skipped a stream record without a valid ou_id key",
+                extra={"event_source_arn": record.event_source_arn, "event_id": record.event_id},
+            )
+            return
+        if ou_id in succeeded:
+            if not succeeded[ou_id]:
+                raise CheckFailedEarlierInBatch(ou_id)
+            return
+        succeeded[ou_id] = False
+        try:
+            check(ou_id, news_only=True)
+        except Exception as error:
+            logger.warning(
+                "check failed; the OU's records are reported for retry",
+                extra={"ou_id": ou_id, "error": type(error).__name__},
+            )
+            raise
+        succeeded[ou_id] = True
+
+    return process_partial_response(event, check_record, stream_batch, context)
+
+
+def changed_ou_id(record: DynamoDBRecord) -> str | None:
+    """The valid string ``ou_id`` key of the changed item (any stream view type has Keys)."""
+    stream_record = record.raw_event.get("dynamodb")
+    keys = stream_record.get("Keys") if isinstance(stream_record, dict) else None
+    value = keys.get("ou_id") if isinstance(keys, dict) else None
+    ou_id = value.get("S") if isinstance(value, dict) else None
+    return ou_id if is_valid_id(ou_id) else None
+
+
+def is_stream_batch(event: dict[str, Any]) -> bool:
+    records = event.get("Records")
+    return isinstance(records, list) and bool(records) and all(map(is_stream_record, records))
+
+
+def is_stream_record(record: object) -> bool:
+    # Failures are reported by sequence number: a record without one is no stream record.
+    return (
+        isinstance(record, dict)
+        and record.get("eventSource") == "aws:dynamodb"
+        and isinstance(record.get("dynamodb"), dict)
+        and isinstance(record["dynamodb"].get("SequenceNumber"), str)
+    )
+
+
 @logger.inject_lambda_context
 def lambda_handler(event: object, context: LambdaContext) -> Mapping[str, Any]:
     if not isinstance(event, dict):
         raise InvalidRequest("the event must be a JSON object")
     if is_sqs_batch(event):
         return process_partial_response(event, check_queued, batch, context)
+    if is_stream_batch(event):
+        return check_changed_ous(event, context)
     if "detail-type" in event:
         detail = parse(EventDetail, event.get("detail"), "detail")
         return check(detail.ou_id).model_dump(mode="json")

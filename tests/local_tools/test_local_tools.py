@@ -5,14 +5,17 @@ import base64
 import socket
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from local.api_gateway_events import http_api_event, split_cookie_header
+from local.cfn_template import create_table_requests, load_template
 from local.embedded_store import LOOPBACK, embedded_dynamodb
 from local.http_front import answer_from, authorizer_for
 from local.invoke import readable
 from local.serve import DemoRequest
+from local.stream_poller import StreamPoller, _Shard, lambda_record
 
 # --- API Gateway HTTP API events -----------------------------------------------------------
 
@@ -139,3 +142,78 @@ def test_a_taken_store_port_fails_instead_of_hanging() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(OSError, match=r"(?i)address"), embedded_dynamodb(port):
             pass
+
+
+# --- local.cfn_template and local.stream_poller --------------------------------------------------
+
+
+def test_a_tables_stream_specification_reaches_create_table() -> None:
+    template = load_template()
+    table = template["Resources"]["IntegrationsTable"]["Properties"]
+    table["StreamSpecification"] = {"StreamViewType": "KEYS_ONLY"}
+    requests = create_table_requests(template, {"INTEGRATIONS_TABLE": "t-integrations"})
+    assert requests[0]["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "KEYS_ONLY",
+    }
+
+
+def test_a_get_records_record_becomes_what_lambda_delivers() -> None:
+    record = {
+        "eventID": "e-1",
+        "eventName": "MODIFY",
+        "eventVersion": "1.0",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": datetime(2026, 11, 28, 12, tzinfo=UTC),
+            "Keys": {"ou_id": {"S": "ou-1"}},
+            "SequenceNumber": "100",
+            "SizeBytes": 20,
+            "StreamViewType": "KEYS_ONLY",
+        },
+    }
+    delivered = lambda_record(record, "arn:stream")
+    assert delivered["eventVersion"] == "1.1"
+    assert delivered["eventSourceARN"] == "arn:stream"
+    assert delivered["dynamodb"]["ApproximateCreationDateTime"] == 1795867200
+    assert delivered["dynamodb"]["Keys"] == {"ou_id": {"S": "ou-1"}}
+
+
+def poller_with(handler: Any, max_retries: int = 2) -> StreamPoller:
+    # No table, so start() is never needed: _poll and _deliver are driven by hand.
+    return StreamPoller("http://127.0.0.1:9", [], handler, retry_seconds=0, max_retries=max_retries)
+
+
+def records(*sequence_numbers: int) -> list[dict[str, Any]]:
+    return [{"dynamodb": {"SequenceNumber": str(n)}} for n in sequence_numbers]
+
+
+def test_the_poller_redelivers_from_the_lowest_reported_sequence_number() -> None:
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {"batchItemFailures": [{"itemIdentifier": "3"}, {"itemIdentifier": "2"}]}
+
+    assert poller_with(handler)._deliver(records(1, 2, 3, 4)) == records(2, 3, 4)
+
+
+def test_the_poller_redelivers_the_whole_batch_when_the_invocation_fails() -> None:
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        raise RuntimeError("function error")
+
+    assert poller_with(handler)._deliver(records(1, 2)) == records(1, 2)
+
+
+def test_the_poller_drops_a_batch_after_its_retries(capsys: pytest.CaptureFixture[str]) -> None:
+    calls: list[int] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        calls.append(len(event["Records"]))
+        return {"batchItemFailures": [{"itemIdentifier": "1"}]}
+
+    poller = poller_with(handler, max_retries=2)
+    shard = _Shard("arn:stream", iterator=None, pending=records(1, 2))
+    for _ in range(5):
+        poller._poll(shard)
+    assert calls == [2, 2, 2]  # the first delivery and two retries
+    assert shard.pending == []
+    assert "dropped 2 records after 2 retries" in capsys.readouterr().err

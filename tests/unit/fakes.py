@@ -1,14 +1,16 @@
 """In-memory implementations of the domain's ports, applying the domain's own criteria."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
 from adapters.dynamodb import FIRST_PAGE_SIZE
 from domain.checklist import EvidenceCriteria, EvidenceSource
+from domain.errors import StoreUnavailable
 from domain.identifiers import OuId, PrincipalId
 from domain.ports import FirstLook
+from domain.provisioning import OnboardingEvent, ProgressState
 from tests.factories import OuData
 
 
@@ -58,6 +60,64 @@ class InMemoryEvidence:
     ) -> bool:
         self.read_on.append((ou_id, criteria.source))
         return any(map(criteria.accepts, rest))
+
+
+@dataclass
+class InMemoryProgress:
+    """The progress table's conditional writes, applied to a dict."""
+
+    states: dict[str, ProgressState] = field(default_factory=dict)
+    rival_claims_first: str | None = None  # another check's id that wins the race
+    last_checked_at: dict[str, str] = field(default_factory=dict)
+
+    def get(self, ou_id: OuId) -> ProgressState:
+        return self.states.get(ou_id, ProgressState())
+
+    def claim_completion(self, ou_id: OuId, completion_id: str, completed_at: str) -> ProgressState:
+        winner = self.rival_claims_first or completion_id
+        if self.get(ou_id).completion_id is None:
+            self.states[ou_id] = replace(
+                self.get(ou_id), completion_id=winner, completed_at=completed_at
+            )
+        return self.get(ou_id)
+
+    def mark_completion_published(self, ou_id: OuId, completion_id: str) -> None:
+        if self.get(ou_id).completion_id == completion_id:
+            self.states[ou_id] = replace(self.get(ou_id), completion_published=True)
+
+    def set_regressed(self, ou_id: OuId, regressed: bool, at: str) -> None:
+        self.states[ou_id] = replace(self.get(ou_id), regressed=regressed)
+
+    def record_steps_completed(
+        self, ou_id: OuId, step_ids: frozenset[str], at: str
+    ) -> ProgressState:
+        times = {**dict.fromkeys(step_ids, at), **self.get(ou_id).steps_completed_at}
+        self.states[ou_id] = replace(self.get(ou_id), steps_completed_at=times)
+        return self.get(ou_id)
+
+    def record_outcome(self, ou_id: OuId, outcome: frozenset[str], checked_at: str) -> None:
+        if self.last_checked_at.get(ou_id, "") < checked_at:
+            self.last_checked_at[ou_id] = checked_at
+            self.states[ou_id] = replace(self.get(ou_id), last_outcome=outcome)
+
+
+@dataclass
+class RecordingBus:
+    """An event bus that fails its next ``failures`` publishes, then records what it gets."""
+
+    published: list[OnboardingEvent] = field(default_factory=list)
+    failures: int = 0
+    attempts: int = 0
+
+    def publish(self, events: Sequence[OnboardingEvent]) -> None:
+        self.attempts += 1
+        if self.failures:
+            self.failures -= 1
+            raise StoreUnavailable("bus throttled")
+        self.published.extend(events)
+
+    def types(self) -> list[str]:
+        return [event.detail_type for event in self.published]
 
 
 def ids(steps: Sequence[Any]) -> list[str]:
