@@ -46,5 +46,5 @@ def test_a_bad_ou_id_or_store_is_one_line_not_a_trace(capsys: pytest.CaptureFixt
     with restored_environment():
         assert complete_step.main(["../etc", "--store", "http://127.0.0.1:9"]) == 1
     error = capsys.readouterr().err
-    assert error.startswith("Cannot complete ../etc: ou_id must be")
+    assert error.startswith("Cannot complete ../etc: ou_id: must be")
     assert "Traceback" not in error
