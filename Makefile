@@ -20,7 +20,8 @@ CHROMEDRIVER := /usr/bin/chromedriver
 export PYTHONPATH := src:.
 export SAM_CLI_TELEMETRY := 0
 # pip's find-links and extra indexes on this kind of machine only add noise here.
-PIP_INSTALL = -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes
+PIP_OPTIONS = install --quiet --disable-pip-version-check --no-deps --require-hashes
+PIP_INSTALL = -m pip $(PIP_OPTIONS)
 
 # `sam build` for runtime python3.13 without Docker needs a working python3.13 on PATH.
 # A pyenv shim may exist without the version selected, so each candidate is run to check it.
@@ -59,10 +60,18 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 	$(SAM_VENV)/bin/python $(PIP_INSTALL) -r requirements/sam.txt
 	@touch $@
 
+# For a quick first start: a venv without pip of its own (ensurepip alone takes ~8 s here),
+# filled by this Python's pip when it can (pip 22.3+), and no bytecode compiled ahead of time
+# (Python compiles the part that serving imports on first use).
 $(SERVE_VENV)/.installed: requirements/serve.txt
 	@$(NEED_311)
-	$(PYTHON) -m venv $(SERVE_VENV)
-	$(SERVE_VENV)/bin/python $(PIP_INSTALL) -r requirements/serve.txt
+	@if $(PYTHON) -m pip --python $(PYTHON) --version >/dev/null 2>&1; then \
+	  set -x; $(PYTHON) -m venv --without-pip $(SERVE_VENV); \
+	  $(PYTHON) -m pip --python $(SERVE_VENV)/bin/python $(PIP_OPTIONS) --no-compile -r $<; \
+	else \
+	  set -x; $(PYTHON) -m venv $(SERVE_VENV); \
+	  $(SERVE_VENV)/bin/python $(PIP_INSTALL) --no-compile -r $<; \
+	fi
 	@touch $@
 
 serve: $(SERVE_VENV)/.installed
