@@ -65,13 +65,13 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 # (Python compiles the part that serving imports on first use).
 $(SERVE_VENV)/.installed: requirements/serve.txt
 	@$(NEED_311)
-	@if $(PYTHON) -m pip --python $(PYTHON) --version >/dev/null 2>&1; then \
-	  set -x; $(PYTHON) -m venv --without-pip $(SERVE_VENV); \
-	  $(PYTHON) -m pip --python $(SERVE_VENV)/bin/python $(PIP_OPTIONS) --no-compile -r $<; \
+	$(PYTHON) -m venv --without-pip $(SERVE_VENV)
+	@if $(PYTHON) -m pip --python $(SERVE_VENV)/bin/python --version >/dev/null 2>&1; then \
+	  pip="$(PYTHON) -m pip --python $(SERVE_VENV)/bin/python"; \
 	else \
-	  set -x; $(PYTHON) -m venv $(SERVE_VENV); \
-	  $(SERVE_VENV)/bin/python $(PIP_INSTALL) --no-compile -r $<; \
-	fi
+	  $(SERVE_VENV)/bin/python -m ensurepip >/dev/null; pip="$(SERVE_VENV)/bin/python -m pip"; \
+	fi; \
+	set -x; $$pip $(PIP_OPTIONS) --no-compile -r $<
 	@touch $@
 
 serve: $(SERVE_VENV)/.installed
