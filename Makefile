@@ -1,13 +1,15 @@
-# Two commands do everything on a fresh machine (Python 3.11+ and make; no Docker, no AWS):
+# Two commands do everything on a fresh machine (make and Python 3.13, the Lambda runtime;
+# `make serve` makes do with 3.11+; no Docker, no AWS):
 #   make serve   serve the API on 127.0.0.1 over an embedded DynamoDB-compatible store
 #   make check   install what is needed and run every check (CI runs exactly this)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-PYTHON ?= python3
 VENV := .venv
 SAM_VENV := .venv-sam
+# Only what serving needs (runtime dependencies and the embedded store), so it starts quickly.
+SERVE_VENV := .venv-serve
 BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 PORT ?= 3000
@@ -19,16 +21,22 @@ CHROMEDRIVER := /usr/bin/chromedriver
 export PYTHONPATH := src:.
 export SAM_CLI_TELEMETRY := 0
 # pip's find-links and extra indexes on this kind of machine only add noise here.
-PIP_INSTALL = -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes
+PIP_OPTIONS = install --quiet --disable-pip-version-check --no-deps --require-hashes
+PIP_INSTALL = -m pip $(PIP_OPTIONS)
 
 # `sam build` for runtime python3.13 without Docker needs a working python3.13 on PATH.
 # A pyenv shim may exist without the version selected, so each candidate is run to check it.
 PY313_DIR := $(shell for p in "$$(command -v python3.13 2>/dev/null)" $(HOME)/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do if [ -x "$$p" ] && "$$p" -c "" 2>/dev/null; then dirname "$$p"; break; fi; done)
+# Every venv is made with it when there is one: tests run on the Lambda runtime's Python.
+PYTHON ?= $(if $(PY313_DIR),$(PY313_DIR)/python3.13,python3)
+NEED_311 = $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=...")'
+IS_313 = $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'
 
 .PHONY: help serve invoke complete-step check lint typecheck test validate build lock clean bench openapi browser screenshots dynalite load
 
 help:
 	@echo "make serve            serve the API on http://127.0.0.1:$(PORT) with demo data"
+	@echo "                      (VERBOSE=1: also the function's JSON logs and EMF metrics)"
 	@echo "make invoke EVENT=..  invoke the handler once with an event file (like sam local invoke)"
 	@echo "make complete-step OU=ou-partial STORE=..  complete a demo OU in make serve's store"
 	@echo "make check            lint, types, tests with coverage, template lint, sam build"
@@ -38,8 +46,13 @@ help:
 	@echo "make openapi          regenerate docs/openapi.json from the code"
 	@echo "make screenshots      regenerate docs/screenshots/ (the widget in headless Chromium)"
 
+# Without python3.13 the tests run on 3.11+ with a warning, except on CI, which must test on 3.13.
 $(BIN)/.installed: requirements/dev.txt
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=...")'
+	@$(NEED_311)
+	@if ! $(IS_313); then \
+	  if [ "$${CI:-}" = "true" ]; then echo "python3.13 (the Lambda runtime) not found" >&2; exit 1; fi; \
+	  echo "warning: no python3.13 (the Lambda runtime); testing on $$($(PYTHON) -V)" >&2; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python $(PIP_INSTALL) -r requirements/dev.txt
 	@touch $@
@@ -49,11 +62,25 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 	$(SAM_VENV)/bin/python $(PIP_INSTALL) -r requirements/sam.txt
 	@touch $@
 
-serve: $(BIN)/.installed
-	$(BIN)/python -m local.serve --port $(PORT)
+# For a quick first start: a venv without pip of its own (ensurepip alone takes ~8 s here),
+# filled by this Python's pip when it can (pip 22.3+), and no bytecode compiled ahead of time
+# (Python compiles the part that serving imports on first use).
+$(SERVE_VENV)/.installed: requirements/serve.txt
+	@$(NEED_311)
+	$(PYTHON) -m venv --without-pip $(SERVE_VENV)
+	@if $(PYTHON) -m pip --python $(SERVE_VENV)/bin/python --version >/dev/null 2>&1; then \
+	  pip="$(PYTHON) -m pip --python $(SERVE_VENV)/bin/python"; \
+	else \
+	  $(SERVE_VENV)/bin/python -m ensurepip >/dev/null; pip="$(SERVE_VENV)/bin/python -m pip"; \
+	fi; \
+	set -x; $$pip $(PIP_OPTIONS) --no-compile -r $<
+	@touch $@
 
-invoke: $(BIN)/.installed
-	$(BIN)/python -m local.invoke $(EVENT)
+serve: $(SERVE_VENV)/.installed
+	$(SERVE_VENV)/bin/python -m local.serve --port $(PORT) $(if $(VERBOSE),--verbose)
+
+invoke: $(SERVE_VENV)/.installed
+	$(SERVE_VENV)/bin/python -m local.invoke $(EVENT)
 
 # STORE: the DynamoDB URL make serve prints; its stream poller then prints the events.
 complete-step: $(BIN)/.installed
@@ -62,9 +89,11 @@ complete-step: $(BIN)/.installed
 check: lint typecheck test validate build
 	@echo "All checks passed."
 
+# lint-imports enforces the one-way dependencies ([tool.importlinter] in pyproject.toml).
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
@@ -125,11 +154,14 @@ build: $(SAM_VENV)/.installed
 bench: $(BIN)/.installed
 	timeout 1200 $(BIN)/python -m bench
 
-# Re-resolve every lock file (needs network). uv resolves for all platforms and Pythons 3.11+.
-lock: $(BIN)/.installed
+# Re-resolve every lock file (needs network). uv resolves for all platforms and Pythons 3.11+;
+# the Lambda package's for its runtime (3.13, arm64).
+lock:
 	$(PYTHON) -m venv .venv-uv && .venv-uv/bin/pip install --quiet uv
 	.venv-uv/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
 	  --generate-hashes --no-strip-extras -o requirements/dev.txt
+	.venv-uv/bin/uv pip compile pyproject.toml --extra serve --universal --python-version 3.11 \
+	  --generate-hashes --no-strip-extras -o requirements/serve.txt
 	.venv-uv/bin/uv pip compile requirements/sam.in --universal --python-version 3.11 \
 	  --generate-hashes --no-strip-extras -o requirements/sam.txt
 	.venv-uv/bin/uv pip compile pyproject.toml --python-version 3.13 \
@@ -137,4 +169,4 @@ lock: $(BIN)/.installed
 	rm -rf .venv-uv
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .coverage .mypy_cache .ruff_cache .pytest_cache .tools/node_modules
+	rm -rf $(VENV) $(SAM_VENV) $(SERVE_VENV) .aws-sam .coverage .mypy_cache .ruff_cache .pytest_cache .tools/node_modules

@@ -6,7 +6,7 @@ from pathlib import Path
 
 # The function's code lives in src/ (template.yaml: CodeUri: src/) and imports itself from
 # there (``import composition``), as it does in the Lambda package. Putting src/ on the path
-# here lets ``python -m local.serve`` and ``python -m local.invoke`` run without PYTHONPATH.
+# here lets ``python -m local.serve``, ``local.invoke`` and ``local.check`` run without PYTHONPATH.
 _FUNCTION_CODE = str(Path(__file__).resolve().parent.parent / "src")
 if _FUNCTION_CODE not in sys.path:
     sys.path.append(_FUNCTION_CODE)

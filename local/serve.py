@@ -2,16 +2,20 @@
 
 An embedded DynamoDB-compatible store holds the tables template.yaml defines, seeded with the
 demo OUs; a local front stands in for API Gateway and its Lambda authorizer. Ctrl-C stops both.
+The console shows one line per request; ``--verbose`` adds the function's JSON logs and EMF
+metrics, which are for CloudWatch.
 """
 
 import argparse
 import contextlib
+import logging
+import os
 import shlex
 import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TextIO
 
 from local.http_front import LocalHttpFront
 from local.lambda_runtime import load_handler
@@ -79,9 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.serve", description=__doc__)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="API port; 0: a free one")
     parser.add_argument("--store-port", type=int, default=0, help="DynamoDB port; 0: a free one")
+    parser.add_argument(
+        "--verbose", action="store_true", help="also print the function's JSON logs and metrics"
+    )
     args = parser.parse_args(argv)
     try:
-        serve(args.port, args.store_port)
+        serve(args.port, args.store_port, verbose=args.verbose)
     except OSError as error:
         print(f"Cannot start: {error}. Try another --port / --store-port.", file=sys.stderr)
         return 1
@@ -89,17 +96,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def serve(port: int, store_port: int) -> None:
+def serve(port: int, store_port: int, *, verbose: bool = False) -> None:
     """Serve until Ctrl-C."""
-    # The handler loads once the stack has set the environment (left to right).
+    console = sys.stdout
+    _print_requests(console)
+    # The function writes its EMF metrics and JSON logs to stdout, for CloudWatch: without
+    # --verbose they go nowhere. Its Logger binds to stdout when the handler loads, which is
+    # in this with-statement, after the stack has set the environment (left to right).
     with (
+        contextlib.nullcontext(console) if verbose else open(os.devnull, "w") as function_output,
+        contextlib.redirect_stdout(function_output),
         local_stack(port=store_port) as store_url,
         LocalHttpFront(load_handler(), port=port, site=local_site()) as front,
         local_stream_poller(store_url, local_table_names().values()),
     ):
         # Flushed: when stdout is a pipe, whoever waits for the URL must see it now.
-        print(banner(front.url, store_url), flush=True)
+        print(banner(front.url, store_url), file=console, flush=True)
         _wait_for_interrupt()
+
+
+def _print_requests(console: TextIO) -> None:
+    """local.http_front's line per request (method, path, status, milliseconds)."""
+    front_log = logging.getLogger("local.http_front")
+    if not front_log.handlers:  # once per process, however often serve() runs in it
+        handler = logging.StreamHandler(console)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        front_log.addHandler(handler)
+    front_log.setLevel(logging.INFO)
 
 
 def _wait_for_interrupt() -> None:

@@ -104,7 +104,7 @@ def provisioning_check() -> "ProvisioningCheck":
 
 
 @cache
-def checklist_service() -> ChecklistEvaluator:
+def read_only_checklist_evaluator() -> ChecklistEvaluator:
     """Read-only checklist evaluation, for operators' tools: no membership, no events."""
     from settings import ChecklistSettings, load_settings
 

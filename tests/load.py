@@ -117,11 +117,11 @@ class LocalServer:
             cwd=PROJECT_ROOT,
             env={**os.environ, "PYTHONPATH": "src"},
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,  # the front's access log: one line per request
+            stderr=subprocess.DEVNULL,
             text=True,
         )
         self.url = self._read_url()
-        # Its logs and metrics (a few lines per request) must be read, or the pipe fills up.
+        # Its console (a line per request) must be read, or the pipe fills up.
         threading.Thread(target=self._drain, daemon=True).start()
 
     def _read_url(self) -> str:

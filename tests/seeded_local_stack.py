@@ -36,4 +36,4 @@ def forget_settings() -> None:
     composition.status_service.cache_clear()
     composition.app_settings.cache_clear()
     composition.provisioning_check.cache_clear()
-    composition.checklist_service.cache_clear()
+    composition.read_only_checklist_evaluator.cache_clear()

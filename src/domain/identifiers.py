@@ -15,16 +15,15 @@ PrincipalId = NewType("PrincipalId", str)
 OuId = NewType("OuId", str)
 
 MAX_ID_LENGTH = 128
-_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@|+=-]*")
+# A letter or digit, then at most 127 more from the conservative set. The API's description
+# (handlers.api_docs) states the same regular expression.
+ID_PATTERN = rf"[A-Za-z0-9][A-Za-z0-9_.:@|+=-]{{0,{MAX_ID_LENGTH - 1}}}"
+_ID = re.compile(ID_PATTERN)
 
 
 def is_valid_id(raw: object) -> bool:
     """True for a non-empty string of at most 128 characters from the conservative set."""
-    return (
-        isinstance(raw, str)
-        and 0 < len(raw) <= MAX_ID_LENGTH
-        and _ID_PATTERN.fullmatch(raw) is not None
-    )
+    return isinstance(raw, str) and _ID.fullmatch(raw) is not None
 
 
 def parse_principal_id(raw: object) -> PrincipalId:

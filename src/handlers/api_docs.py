@@ -12,7 +12,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.checklist import CHECKLIST
-from domain.identifiers import MAX_ID_LENGTH
+from domain.identifiers import ID_PATTERN
 from domain.status import OnboardingStatus, evaluate_checklist
 from handlers.conditional import IF_NONE_MATCH
 from handlers.identity import ACTIVE_OU_COOKIE
@@ -83,9 +83,6 @@ _ERROR_HEADERS: Final = {
     },
 }
 
-# The characters domain.identifiers accepts: a letter or digit, then the conservative set.
-ID_PATTERN: Final = "[A-Za-z0-9][A-Za-z0-9_.:@|+=-]"
-
 _REQUEST_PARAMETERS: Final = [
     {
         "name": IF_NONE_MATCH,
@@ -100,7 +97,7 @@ _REQUEST_PARAMETERS: Final = [
         "in": "cookie",
         "required": False,
         "description": "The active OU, read only when the authorizer context names none.",
-        "schema": {"type": "string", "pattern": f"^{ID_PATTERN}{{0,{MAX_ID_LENGTH - 1}}}$"},
+        "schema": {"type": "string", "pattern": f"^{ID_PATTERN}$"},
     },
 ]
 

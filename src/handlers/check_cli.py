@@ -3,7 +3,8 @@
 Reads the same tables with the same rules as the API and the provisioning check, read-only: it
 publishes nothing and records nothing. Tables come from the same environment variables
 (INTEGRATIONS_TABLE, SCORING_RULES_TABLE, ENGAGEMENT_LEVELS_TABLE) and AWS credentials from the
-usual chain; ``--embedded`` runs against the local embedded store with the demo data instead.
+usual chain. A checkout runs it against the embedded store with the demo data: ``python -m
+local.check``.
 
 Exit status: 0 done; 1 --require-complete and some OU is incomplete; 2 bad input or
 configuration; 3 the store is unavailable.
@@ -13,7 +14,6 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -28,12 +28,15 @@ EXIT_BAD_INPUT: Final = 2
 EXIT_UNAVAILABLE: Final = 3
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
-    args = _parser().parse_args(argv)
+def main(
+    argv: Sequence[str] | None = None,
+    out: TextIO = sys.stdout,
+    prog: str = "python -m handlers.check_cli",
+) -> int:
+    args = _parser(prog).parse_args(argv)
     try:
         ou_ids = _requested_ou_ids(args.ou_ids, args.file)
-        with _store(args.embedded):
-            results = [_check(ou_id) for ou_id in ou_ids]
+        results = [_check(ou_id) for ou_id in ou_ids]
     except (InvalidRequest, ConfigurationError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -45,9 +48,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     return EXIT_INCOMPLETE if args.require_complete and incomplete else 0
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m handlers.check_cli",
+        prog=prog,
         description="Print the onboarding checklist of OUs.",
         epilog="Exit status: 1 an OU is incomplete (--require-complete), 2 bad input, 3 no store.",
     )
@@ -56,9 +59,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
         "--require-complete", action="store_true", help="exit 1 when any OU is incomplete"
-    )
-    parser.add_argument(
-        "--embedded", action="store_true", help="use the local embedded store with demo data"
     )
     return parser
 
@@ -79,18 +79,8 @@ def _ids_in(lines: Sequence[str]) -> Iterator[str]:
             yield text
 
 
-def _store(embedded: bool) -> AbstractContextManager[object]:
-    if not embedded:
-        return nullcontext()
-    # Development-only: the embedded store and demo data live outside the Lambda package.
-    from local.stack import local_stack  # noqa: PLC0415
-
-    composition.checklist_service.cache_clear()
-    return local_stack()
-
-
 def _check(ou_id: OuId) -> CheckResult:
-    status = composition.checklist_service().checklist_for(ou_id)
+    status = composition.read_only_checklist_evaluator().checklist_for(ou_id)
     return CheckResult(ou_id=ou_id, checked_at=rfc3339(datetime.now(UTC)), steps=status.steps)
 
 

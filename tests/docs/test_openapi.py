@@ -114,6 +114,11 @@ def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
     validate(document)  # raises on any violation of the OpenAPI 3.1 schema
 
 
+def test_only_the_schemas_the_api_answers_with_are_listed(document: dict[str, Any]) -> None:
+    """Not Powertools' HTTPValidationError, ResponseValidationError or ValidationError."""
+    assert set(document["components"]["schemas"]) == {"ErrorBody", "OnboardingStatus", "StepStatus"}
+
+
 def test_the_version_is_the_projects(document: dict[str, Any]) -> None:
     assert document["info"]["version"] == openapi.project_version()
 

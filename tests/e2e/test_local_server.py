@@ -4,6 +4,8 @@ store seeded with the demo data behind it."""
 import base64
 import http.client
 import json
+import logging
+import re
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -132,6 +134,15 @@ def test_an_unknown_path_is_404(front: LocalHttpFront, method: str) -> None:
     reply = call(front, "/onboarding/nothing-here", method=method)
     assert reply.status == 404
     assert reply.json()["code"] == "not_found"
+
+
+def test_each_request_is_one_line_of_method_target_status_and_milliseconds(
+    front: LocalHttpFront, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="local.http_front")
+    call(front, f"{STATUS_PATH}?page=1", method="DELETE")
+    (line,) = [record.getMessage() for record in caplog.records]
+    assert re.fullmatch(rf"DELETE {STATUS_PATH}\?page=1 405 \d+ ms", line), line
 
 
 def test_the_front_listens_on_loopback_only(front: LocalHttpFront) -> None:

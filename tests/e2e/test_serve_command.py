@@ -1,5 +1,5 @@
 """``python -m local.serve`` as a developer runs it: it prints where it listens and curl
-commands, answers them, and stops cleanly on Ctrl-C."""
+commands, answers them with one console line each, and stops cleanly on Ctrl-C."""
 
 import json
 import os
@@ -33,9 +33,15 @@ SERVE_WITH_CTRL_C = (
 )
 
 
-def test_serve_prints_working_commands_and_stops_on_ctrl_c() -> None:
+# What the console shows per request, and the start of an EMF metrics blob (for CloudWatch).
+REQUEST_LINE = re.compile(r"^GET /onboarding/status 200 \d+ ms$", re.MULTILINE)
+EMF = '{"_aws":'
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_serve_prints_working_commands_and_stops_on_ctrl_c(verbose: bool) -> None:
     server = subprocess.Popen(
-        [sys.executable, "-c", SERVE_WITH_CTRL_C, "--port", "0"],
+        [sys.executable, "-c", SERVE_WITH_CTRL_C, "--port", "0", *["--verbose"] * verbose],
         cwd=REPO_ROOT,
         env={**os.environ, "PYTHONPATH": "src"},
         stdout=subprocess.PIPE,
@@ -66,6 +72,9 @@ def test_serve_prints_working_commands_and_stops_on_ctrl_c() -> None:
             server.wait()
     assert server.returncode == 0
     assert "Stopped." in rest
+    assert len(REQUEST_LINE.findall(rest)) == 1, rest
+    # The function's metrics and JSON logs only on request: by default one line per request.
+    assert (EMF in rest) is verbose, rest
 
 
 def read_banner(server: subprocess.Popen[str]) -> str:

@@ -123,7 +123,7 @@ def clear_composition() -> None:
     composition.status_service.cache_clear()
     composition.app_settings.cache_clear()
     composition.provisioning_check.cache_clear()
-    composition.checklist_service.cache_clear()
+    composition.read_only_checklist_evaluator.cache_clear()
 
 
 def use_environment(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) -> None:

@@ -1,14 +1,17 @@
-"""The operators' command, against the embedded store with the demo data, and against tables
-named by the environment (here moto's server; in production, DynamoDB)."""
+"""The operators' command, against the embedded store with the demo data (local.check), and
+against tables named by the environment (here moto's server; in production, DynamoDB)."""
 
 import io
 import json
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from handlers.check_cli import main
+from local import check
 from tests.factories import OuData
 from tests.integration.conftest import Store, use_environment
 from tests.seeded_local_stack import restored_environment
@@ -17,14 +20,15 @@ pytestmark = pytest.mark.integration
 
 
 def run(*argv: str) -> tuple[int, str]:
+    """``python -m local.check ARGV``: the command over the embedded store with the demo data."""
     out = io.StringIO()
     with restored_environment():
-        code = main(list(argv), out=out)
+        code = check.main(list(argv), out=out)
     return code, out.getvalue()
 
 
 def test_a_table_of_demo_ous_from_the_embedded_store() -> None:
-    code, out = run("--embedded", "ou-partial", "ou-complete", "ou-empty")
+    code, out = run("ou-partial", "ou-complete", "ou-empty")
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split() == [
@@ -42,7 +46,7 @@ def test_a_table_of_demo_ous_from_the_embedded_store() -> None:
 def test_json_from_a_file_and_require_complete(tmp_path: Path) -> None:
     ids = tmp_path / "ous.txt"
     ids.write_text("# OUs to enable\nou-complete\n\nou-partial  # pilot\n")
-    code, out = run("--embedded", "--json", "--require-complete", "--file", str(ids))
+    code, out = run("--json", "--require-complete", "--file", str(ids))
     assert code == 1
     results = json.loads(out)
     assert [r["ou_id"] for r in results] == ["ou-complete", "ou-partial"]
@@ -51,10 +55,10 @@ def test_json_from_a_file_and_require_complete(tmp_path: Path) -> None:
 
 
 def test_require_complete_passes_when_every_ou_is_complete() -> None:
-    assert run("--embedded", "--require-complete", "ou-complete")[0] == 0
+    assert run("--require-complete", "ou-complete")[0] == 0
 
 
-@pytest.mark.parametrize("argv", [["--embedded"], ["--embedded", "../x"], ["--embedded", ""]])
+@pytest.mark.parametrize("argv", [[], ["../x"], [""]])
 def test_bad_input_exits_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert run(*argv)[0] == 2
     message = capsys.readouterr().err
@@ -75,3 +79,16 @@ def test_an_unreachable_store_exits_3(store: Store, monkeypatch: pytest.MonkeyPa
         port = probe.getsockname()[1]
     use_environment(monkeypatch, {"AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{port}"})
     assert main(["ou-9"], out=io.StringIO()) == 3
+
+
+def test_an_embedded_store_that_cannot_start_exits_3(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    @contextmanager
+    def taken_port() -> Iterator[str]:
+        raise OSError("address already in use")
+        yield ""  # a generator, as local_stack is
+
+    monkeypatch.setattr(check, "local_stack", taken_port)
+    assert check.main(["ou-partial"], out=io.StringIO()) == 3
+    assert "cannot start" in capsys.readouterr().err
