@@ -83,8 +83,8 @@ invoke: $(SERVE_VENV)/.installed
 	$(SERVE_VENV)/bin/python -m local.invoke $(EVENT)
 
 # STORE: the DynamoDB URL make serve prints; its stream poller then prints the events.
-complete-step: $(BIN)/.installed
-	$(BIN)/python -m local.complete_step $(OU) --store $(STORE)
+complete-step: $(SERVE_VENV)/.installed
+	$(SERVE_VENV)/bin/python -m local.complete_step $(OU) --store $(STORE)
 
 check: lint typecheck test validate build
 	@echo "All checks passed."

@@ -22,7 +22,7 @@ def complete_missing_steps(ou_id: str, store_url: str) -> list[str]:
     point_sdk_at(store_url)
     tables = local_table_names()
     os.environ.update(tables)
-    status = composition.checklist_service().checklist_for(parse_requested_ou_id(ou_id))
+    status = composition.read_only_checklist_evaluator().checklist_for(parse_requested_ou_id(ou_id))
     done = {step.id for step in status.steps if step.completed}
     client = local_client(store_url)
     written = []

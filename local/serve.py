@@ -13,7 +13,7 @@ import os
 import shlex
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final, TextIO
 
@@ -99,30 +99,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 def serve(port: int, store_port: int, *, verbose: bool = False) -> None:
     """Serve until Ctrl-C."""
     console = sys.stdout
-    _print_requests(console)
     # The function writes its EMF metrics and JSON logs to stdout, for CloudWatch: without
     # --verbose they go nowhere. Its Logger binds to stdout when the handler loads, which is
     # in this with-statement, after the stack has set the environment (left to right).
     with (
+        _request_lines(console),
         contextlib.nullcontext(console) if verbose else open(os.devnull, "w") as function_output,
         contextlib.redirect_stdout(function_output),
         local_stack(port=store_port) as store_url,
         LocalHttpFront(load_handler(), port=port, site=local_site()) as front,
-        local_stream_poller(store_url, local_table_names().values()),
+        local_stream_poller(store_url, local_table_names().values(), console),
     ):
         # Flushed: when stdout is a pipe, whoever waits for the URL must see it now.
         print(banner(front.url, store_url), file=console, flush=True)
         _wait_for_interrupt()
 
 
-def _print_requests(console: TextIO) -> None:
-    """local.http_front's line per request (method, path, status, milliseconds)."""
+@contextlib.contextmanager
+def _request_lines(console: TextIO) -> Iterator[None]:
+    """local.http_front's line per request (method, path, status, milliseconds) on the console,
+    while serving only: the console may be closed afterwards."""
     front_log = logging.getLogger("local.http_front")
-    if not front_log.handlers:  # once per process, however often serve() runs in it
-        handler = logging.StreamHandler(console)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        front_log.addHandler(handler)
+    handler = logging.StreamHandler(console)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    front_log.addHandler(handler)
     front_log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        front_log.removeHandler(handler)
 
 
 def _wait_for_interrupt() -> None:

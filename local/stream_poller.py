@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Self
+from typing import Any, Final, Self, TextIO
 
 from botocore.config import Config
 
@@ -158,7 +158,7 @@ def lambda_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
     }
 
 
-def print_published_events(endpoint: str) -> Callable[[], None]:
+def print_published_events(endpoint: str, console: TextIO) -> Callable[[], None]:
     """Print each event the local bus's observer received, one line each."""
 
     def print_events() -> None:
@@ -169,19 +169,18 @@ def print_published_events(endpoint: str) -> Callable[[], None]:
                 extra = f" completion_id={detail['completion_id']}"
             elif "completed_count" in detail:
                 extra = f" {detail['completed_count']}/{detail.get('total_count')} steps"
-            print(
-                f"[event bus] {event.get('detail-type')}: {detail.get('ou_id')}{extra}", flush=True
-            )
+            line = f"[event bus] {event.get('detail-type')}: {detail.get('ou_id')}{extra}"
+            print(line, file=console, flush=True)
 
     return print_events
 
 
-def local_stream_poller(endpoint: str, table_names: Iterable[str]) -> StreamPoller:
+def local_stream_poller(endpoint: str, table_names: Iterable[str], console: TextIO) -> StreamPoller:
     """The poller ``make serve`` runs: the provisioning handler on every table with a stream,
-    printing what it publishes."""
+    printing what it publishes on ``console``."""
     return StreamPoller(
         endpoint,
         table_names,
         load_handler(PROVISIONING_FUNCTION),
-        after_batch=print_published_events(endpoint),
+        after_batch=print_published_events(endpoint, console),
     )

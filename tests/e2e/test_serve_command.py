@@ -63,8 +63,21 @@ def test_serve_prints_working_commands_and_stops_on_ctrl_c(verbose: bool) -> Non
         with opener.open(request, timeout=30) as response:
             assert response.status == 200
             assert json.loads(response.read())["completed_count"] == 1
+        # The README's push demo: completing the OU's steps prints the Completed event.
+        store = re.search(r"DynamoDB \(moto, demo data\): (http://127\.0\.0\.1:\d+)", banner)
+        assert store is not None, banner
+        subprocess.run(
+            [sys.executable, "-m", "local.complete_step", "ou-partial", "--store", store[1]],
+            cwd=REPO_ROOT,
+            env={**os.environ, "PYTHONPATH": "src:."},
+            check=True,
+            capture_output=True,
+            timeout=HANG_GUARD_SECONDS,
+        )
+        pushed = read_until(server, "[event bus] Onboarding Completed: ou-partial completion_id=")
         server.send_signal(signal.SIGINT)
         rest, _ = server.communicate()
+        rest = pushed + rest
     finally:
         guard.cancel()
         if server.poll() is None:
@@ -79,13 +92,18 @@ def test_serve_prints_working_commands_and_stops_on_ctrl_c(verbose: bool) -> Non
 
 def read_banner(server: subprocess.Popen[str]) -> str:
     """Everything up to the Ctrl-C hint, which ends the banner."""
+    return read_until(server, "Ctrl-C")
+
+
+def read_until(server: subprocess.Popen[str], start: str) -> str:
+    """The server's output up to and including the first line that starts with ``start``."""
     assert server.stdout is not None
     lines = []
     for line in server.stdout:
         lines.append(line)
-        if line.startswith("Ctrl-C"):
+        if line.startswith(start):
             return "".join(lines)
-    pytest.fail(f"local.serve ended before it was ready:\n{''.join(lines)}")
+    pytest.fail(f"local.serve ended before printing {start!r}:\n{''.join(lines)}")
 
 
 def test_a_taken_port_is_explained(capsys: pytest.CaptureFixture[str]) -> None:

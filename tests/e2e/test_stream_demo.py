@@ -2,6 +2,7 @@
 runs them), ``python -m local.complete_step ou-partial`` makes the "Onboarding Completed" line
 appear."""
 
+import sys
 import time
 
 import pytest
@@ -26,7 +27,7 @@ def test_completing_a_demo_ou_prints_onboarding_completed(
         forget_settings()
         tables = local_table_names()
         enable_streams(local_client(store_url), [tables[v] for v in EVIDENCE_TABLES])
-        with local_stream_poller(store_url, tables.values()):
+        with local_stream_poller(store_url, tables.values(), sys.stdout):
             assert complete_step.main(["ou-partial", "--store", store_url]) == 0
             output = capsys.readouterr().out
             assert "ou-partial: completed create_scoring_rules, set_engagement_levels" in output
