@@ -30,6 +30,9 @@ _LIST_MEMBER: Final = re.compile(
 )
 
 
+WILDCARD: Final = None  # a bare * in the list: any current representation matches
+
+
 def entity_tag(body: bytes) -> str:
     """A strong validator for a representation: its SHA-256, quoted as an entity-tag."""
     return f'"{hashlib.sha256(body).hexdigest()}"'
@@ -47,7 +50,7 @@ def is_not_modified(field_values: Sequence[str], current_etag: str) -> bool:
     members = _members(field)
     if members is None:
         return False
-    return any(member in ("*", _opaque(current_etag)) for member in members)
+    return any(member is WILDCARD or member == _opaque(current_etag) for member in members)
 
 
 def request_field_values(raw_event: Mapping[str, Any], name: str) -> list[str]:
@@ -79,16 +82,17 @@ def request_field_values(raw_event: Mapping[str, Any], name: str) -> list[str]:
     ]
 
 
-def _members(field: str) -> list[str] | None:
-    """The list's opaque tags ("*" for the wildcard), or None when the field is malformed."""
-    members: list[str] = []
+def _members(field: str) -> list[str | None] | None:
+    """The list's opaque tags (WILDCARD for a bare *, which is not the tag "*"), or None when
+    the field is malformed."""
+    members: list[str | None] = []
     position = 0
     while position < len(field):
         match = _LIST_MEMBER.match(field, position)
         if match is None:
             return None
         if match["any"] is not None:
-            members.append("*")
+            members.append(WILDCARD)
         elif match["opaque"] is not None:
             members.append(match["opaque"])
         position = match.end()

@@ -133,6 +133,12 @@ def test_the_current_tag_matches_anywhere_in_any_list(
     assert not is_not_modified([", ".join(without)], CURRENT)
 
 
+def test_a_quoted_star_is_a_tag_not_the_wildcard() -> None:
+    assert is_not_modified(["*"], CURRENT)
+    assert not is_not_modified(['"*"'], CURRENT)
+    assert not is_not_modified(['W/"*"'], CURRENT)
+
+
 def test_rest_api_headers_are_read_from_every_occurrence() -> None:
     event = {
         "headers": {"If-None-Match": '"last"'},
