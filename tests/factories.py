@@ -25,9 +25,10 @@ class LambdaContextStub:
     aws_request_id: str = "test-request-id"
     log_group_name: str = "/aws/lambda/onboarding-status"
     log_stream_name: str = "test"
+    remaining_millis: int = 60_000  # the provisioning function's timeout
 
     def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+        return self.remaining_millis
 
 
 def http_api_event(

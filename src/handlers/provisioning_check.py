@@ -41,6 +41,16 @@ stream_batch = BatchProcessor(
 )
 
 
+# A check is started in a batch only with this much of the invocation left: its reads (6 s
+# deadline) and writes fit, so the batch never times out mid-check and fails as a whole; the
+# records not started are reported and retried instead.
+MIN_MILLIS_FOR_A_CHECK: Final = 15_000
+
+
+class NoTimeForACheck(Exception):
+    """Too little of the invocation is left to start another check: retry the record."""
+
+
 class CheckFailedEarlierInBatch(Exception):
     """Another record of the batch named the same OU and its check failed: this record is
     reported too, so a retry starting at any of them redoes the check."""
@@ -96,7 +106,13 @@ def check(raw_ou_id: object, *, news_only: bool = False) -> CheckResult:
     return result
 
 
-def check_queued(record: SQSRecord) -> None:
+def ensure_time_for_a_check(context: LambdaContext) -> None:
+    if context.get_remaining_time_in_millis() < MIN_MILLIS_FOR_A_CHECK:
+        raise NoTimeForACheck
+
+
+def check_queued(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    ensure_time_for_a_check(lambda_context)
     try:
         payload = json.loads(record.body)
     except json.JSONDecodeError:
@@ -137,6 +153,7 @@ def check_changed_ous(event: dict[str, Any], context: LambdaContext) -> Mapping[
             if not succeeded[ou_id]:
                 raise CheckFailedEarlierInBatch(ou_id)
             return
+        ensure_time_for_a_check(context)
         succeeded[ou_id] = False
         try:
             check(ou_id, news_only=True)

@@ -260,7 +260,9 @@ ERROR_MESSAGES: Final = {
 def process(payload: Any) -> None:
     """An SQS message body (text) as the batch processor hands it over, or an event."""
     if isinstance(payload, str):
-        provisioning_check.check_queued(SQSRecord(sqs_event(payload)["Records"][0]))
+        provisioning_check.check_queued(
+            SQSRecord(sqs_event(payload)["Records"][0]), LambdaContextStub()
+        )
     else:
         provisioning_check.lambda_handler(payload, LambdaContextStub())
 
