@@ -4,9 +4,9 @@ Prints each table as it is measured, then writes them all to docs/benchmarks.md 
 machine they ran on, keeping its hand-written sections. Bounded: the store process ends with
 the run (or after its own lifetime), and each phase checks the run's overall deadline.
 
-``python -m bench cold-start [--before CHECKOUT]``: the cold-start table alone, in a couple of
-minutes, printed and not written; ``--before`` adds the first request as another checkout's
-src/ answers it (e.g. ``git worktree add /tmp/before main``), for a comparison in one run.
+``python -m bench cold-start [--compare CHECKOUT ...]``: the cold-start table alone, in a couple
+of minutes, printed and not written; each ``--compare`` adds the first request as another
+checkout's src/ answers it (e.g. ``git worktree add /tmp/before main``): a comparison in one run.
 """
 
 import argparse
@@ -71,19 +71,21 @@ class Run:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("part", nargs="?", choices=["all", "cold-start"], default="all")
-    parser.add_argument("--before", type=Path, help="a checkout to compare cold starts with")
+    parser.add_argument(
+        "--compare", type=Path, action="append", default=[], help="another checkout's root"
+    )
     arguments = parser.parse_args()
     if arguments.part == "cold-start":
-        return cold_start_only(arguments.before)
+        return cold_start_only(arguments.compare)
     return everything()
 
 
-def cold_start_only(before: Path | None) -> int:
+def cold_start_only(compare: list[Path]) -> int:
     print(f"Machine: {machine()}\n", flush=True)
     with store_process([0], COLD_START_ONLY_SECONDS) as store:
         seed_latency_tables(local_client(store.store), SMALL_TABLES)
         table, _, _ = cold_start.run(
-            store.store, COLD_START_ONLY_REPEATS, tracer=False, before=before
+            store.store, COLD_START_ONLY_REPEATS, tracer=False, compare=compare
         )
     print(table.markdown(), flush=True)
     return 0

@@ -3,7 +3,7 @@ floor of any Python function reading DynamoDB (import boto3, make its client, on
 
 Each case is a whole fresh process (``python -c``) reading from the benchmark's store (moto's
 server on 127.0.0.1, over HTTP), run interleaved with the others, ``repeats`` times; medians of
-wall time, and each case's peak resident memory.
+wall time and of CPU time, and each case's peak resident memory.
 
 Peak memory is the child's own high-water mark (VmHWM, what ru_maxrss reports for a process
 that was not forked from a bigger one): a child forked from this process would otherwise count
@@ -13,10 +13,12 @@ the pages it shared with its parent before exec.
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
@@ -32,7 +34,7 @@ IMPORT_FLOOR: Final = "import boto3; boto3.client('dynamodb')"
 FLOOR: Final = "floor: import boto3; boto3.client('dynamodb') + one GetItem"
 INIT: Final = "INIT: import handlers.status_api"
 FIRST_REQUEST: Final = "INIT + first request (this service)"
-BEFORE: Final = "INIT + first request (before: {})"
+OTHER_CHECKOUT: Final = "INIT + first request ({})"
 FIRST_REQUEST_CODE: Final = (
     "import runpy; runpy.run_module('bench.cold_request', run_name='__main__')"
 )
@@ -78,8 +80,10 @@ def child_environment(
     return environment
 
 
-def run_once(code: str, environment: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and peak resident kilobytes of one fresh interpreter running ``code``."""
+def run_once(code: str, environment: dict[str, str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds and peak resident kilobytes of one fresh interpreter running
+    ``code``. CPU time (user + system) reads through the other loads of a shared machine."""
+    cpu_before = _children_cpu_seconds()
     started = time.perf_counter()
     result = subprocess.run(  # noqa: S603 - our interpreter, our code
         [sys.executable, "-c", REPORT_PEAK + code],
@@ -89,10 +93,16 @@ def run_once(code: str, environment: dict[str, str]) -> tuple[float, int]:
         check=False,
     )
     elapsed = time.perf_counter() - started
+    cpu = _children_cpu_seconds() - cpu_before
     if result.returncode != 0:
         raise RuntimeError(f"{code!r} exited {result.returncode}: {result.stderr[-2000:]}")
     peak = next(line for line in result.stderr.splitlines() if line.startswith(PEAK))
-    return elapsed, int(peak.removeprefix(PEAK))
+    return elapsed, cpu, int(peak.removeprefix(PEAK))
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def import_breakdown(code: str, environment: dict[str, str], top: int = 8) -> str:
@@ -117,42 +127,55 @@ def import_breakdown(code: str, environment: dict[str, str], top: int = 8) -> st
 
 
 def run(
-    store: str, repeats: int = 15, *, tracer: bool = True, before: Path | None = None
+    store: str, repeats: int = 15, *, tracer: bool = True, compare: Sequence[Path] = ()
 ) -> tuple[Table, bool, dict[str, float]]:
-    """Measure every case against ``store``. ``before``: another checkout's root, whose src/
-    answers one more case, for a before-and-after comparison in the same run."""
+    """Measure every case against ``store``. ``compare``: other checkouts' roots, whose src/
+    answers one more case each, for a before-and-after comparison in the same run."""
     environment = child_environment(store)
     cases = {name: (code, environment) for name, code in CASES.items()}
     if tracer:
         cases |= {
             name: (TRACER, child_environment(store, extra)) for name, extra in TRACER_CASES.items()
         }
-    if before is not None:
-        before_environment = child_environment(store, source=before / "src")
-        cases[BEFORE.format(before.name)] = (FIRST_REQUEST_CODE, before_environment)
+    for checkout in compare:
+        other_environment = child_environment(store, source=checkout / "src")
+        cases[OTHER_CHECKOUT.format(checkout.name)] = (FIRST_REQUEST_CODE, other_environment)
     walls: dict[str, list[float]] = defaultdict(list)
+    cpus: dict[str, list[float]] = defaultdict(list)
     peaks: dict[str, int] = defaultdict(int)
     for _ in range(repeats):
         for name, (code, case_environment) in cases.items():
-            wall, peak = run_once(code, case_environment)
+            wall, cpu, peak = run_once(code, case_environment)
             walls[name].append(wall)
+            cpus[name].append(cpu)
             peaks[name] = max(peaks[name], peak)
     medians = {name: median(values) for name, values in walls.items()}
-    floor = medians[FLOOR]
+    cpu_medians = {name: median(values) for name, values in cpus.items()}
+    floor, cpu_floor = medians[FLOOR], cpu_medians[FLOOR]
     table = Table(
         "Target 4: cold start (fresh processes, DynamoDB over HTTP)",
-        ["case", "median wall time", "÷ floor", "peak memory (VmHWM)"],
+        ["case", "median wall time", "÷ floor", "median CPU time", "÷ floor", "peak memory"],
     )
     for name, seconds in medians.items():
-        table.add(name, ms(seconds), ratio(seconds, floor), f"{peaks[name] / 1024:.0f} MB")
+        cpu = cpu_medians[name]
+        table.add(
+            name,
+            ms(seconds),
+            ratio(seconds, floor),
+            ms(cpu),
+            ratio(cpu, cpu_floor),
+            f"{peaks[name] / 1024:.0f} MB",
+        )
     met = medians[FIRST_REQUEST] <= TARGET_RATIO * floor and all(
         peak / 1024 < MEMORY_LIMIT_MB for peak in peaks.values()
     )
     table.notes += [
         f"{repeats} runs per case, interleaved; PYTHONPATH=src:. and the function's "
         "environment; each request reads moto's server on 127.0.0.1 (the service: one GetItem "
-        f"and three Queries). Target: INIT + first request at most {TARGET_RATIO}x the floor, "
-        f"every case under {MEMORY_LIMIT_MB} MB: {verdict(met)}.",
+        f"and three Queries). Target: INIT + first request at most {TARGET_RATIO}x the floor "
+        f"in wall time, every case under {MEMORY_LIMIT_MB} MB: {verdict(met)}. CPU time is "
+        "user + system of the process: on a shared machine, wall time also holds waits for "
+        "a core. Peak memory: VmHWM.",
         "Heaviest imports of INIT + first request: "
         + import_breakdown(FIRST_REQUEST_CODE, environment)
         + ".",

@@ -47,7 +47,7 @@ class ChecklistSettings(BaseModel):
             read_timeout=self.aws_read_timeout_seconds,
             max_pool_connections=len(CHECKLIST) + 1,
             # The adapters build every request from fixed shapes and DynamoDB validates each
-            # one anyway; checking them again client-side is a sizeable share of a call's CPU.
+            # one anyway; checking them again client-side is CPU spent on every call.
             parameter_validation=False,
         )
 
