@@ -126,6 +126,23 @@ def import_breakdown(code: str, environment: dict[str, str], top: int = 8) -> st
     return ", ".join(f"{name} {micros / 1000:.0f} ms" for name, micros in heaviest)
 
 
+def phase_breakdown(kind: str, environment: dict[str, str], repeats: int = 5) -> str:
+    """CPU time of each phase of a cold start (bench.cold_phases), medians of fresh runs."""
+    samples: dict[str, list[float]] = defaultdict(list)
+    for _ in range(repeats):
+        result = subprocess.run(  # noqa: S603 - our interpreter, our code
+            [sys.executable, "-m", "bench.cold_phases", kind],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        # The last line: Powertools writes the request's metrics to stdout before it.
+        for name, seconds in json.loads(result.stdout.splitlines()[-1]).items():
+            samples[name].append(seconds)
+    return ", ".join(f"{name} {ms(median(values))}" for name, values in samples.items())
+
+
 def run(
     store: str, repeats: int = 15, *, tracer: bool = True, compare: Sequence[Path] = ()
 ) -> tuple[Table, bool, dict[str, float]]:
@@ -176,6 +193,11 @@ def run(
         f"in wall time, every case under {MEMORY_LIMIT_MB} MB: {verdict(met)}. CPU time is "
         "user + system of the process: on a shared machine, wall time also holds waits for "
         "a core. Peak memory: VmHWM.",
+        "CPU time by phase, medians of 5 more runs: INIT + first request: "
+        + phase_breakdown("service", environment)
+        + "; the floor: "
+        + phase_breakdown("floor", environment)
+        + ".",
         "Heaviest imports of INIT + first request: "
         + import_breakdown(FIRST_REQUEST_CODE, environment)
         + ".",
