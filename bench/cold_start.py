@@ -154,9 +154,11 @@ def run(
         cases |= {
             name: (TRACER, child_environment(store, extra)) for name, extra in TRACER_CASES.items()
         }
-    for checkout in compare:
-        other_environment = child_environment(store, source=checkout / "src")
-        cases[OTHER_CHECKOUT.format(checkout.name)] = (FIRST_REQUEST_CODE, other_environment)
+    others = {
+        OTHER_CHECKOUT.format(checkout.name): child_environment(store, source=checkout / "src")
+        for checkout in compare
+    }
+    cases |= {name: (FIRST_REQUEST_CODE, other) for name, other in others.items()}
     walls: dict[str, list[float]] = defaultdict(list)
     cpus: dict[str, list[float]] = defaultdict(list)
     peaks: dict[str, int] = defaultdict(int)
@@ -198,6 +200,10 @@ def run(
         + "; the floor: "
         + phase_breakdown("floor", environment)
         + ".",
+        *(
+            f"CPU time by phase, {name}: {phase_breakdown('service', other)}."
+            for name, other in others.items()
+        ),
         "Heaviest imports of INIT + first request: "
         + import_breakdown(FIRST_REQUEST_CODE, environment)
         + ".",
