@@ -4,9 +4,10 @@ Prints each table as it is measured, then writes them all to docs/benchmarks.md 
 machine they ran on, keeping its hand-written sections. Bounded: the store process ends with
 the run (or after its own lifetime), and each phase checks the run's overall deadline.
 
-``python -m bench cold-start [--compare CHECKOUT ...]``: the cold-start table alone, in a couple
-of minutes, printed and not written; each ``--compare`` adds the first request as another
-checkout's src/ answers it (e.g. ``git worktree add /tmp/before main``): a comparison in one run.
+``python -m bench cold-start [--compare CHECKOUT ...] [--repeats N]``: the cold-start table
+alone, in a couple of minutes, printed and not written; each ``--compare`` adds the first
+request as another checkout's src/ answers it (e.g. ``git worktree add /tmp/before main``):
+a comparison in one run.
 """
 
 import argparse
@@ -31,7 +32,6 @@ from local.embedded_store import local_client  # noqa: E402
 RUN_DEADLINE_SECONDS: Final = 15 * 60
 SEEDING_DEADLINE_SECONDS: Final = 6 * 60
 COLD_START_ONLY_SECONDS: Final = 10 * 60
-COLD_START_ONLY_REPEATS: Final = 11
 OUTPUT: Final = Path("docs/benchmarks.md")
 
 
@@ -74,19 +74,18 @@ def main() -> int:
     parser.add_argument(
         "--compare", type=Path, action="append", default=[], help="another checkout's root"
     )
+    parser.add_argument("--repeats", type=int, default=11, help="runs per cold-start case")
     arguments = parser.parse_args()
     if arguments.part == "cold-start":
-        return cold_start_only(arguments.compare)
+        return cold_start_only(arguments.compare, arguments.repeats)
     return everything()
 
 
-def cold_start_only(compare: list[Path]) -> int:
+def cold_start_only(compare: list[Path], repeats: int) -> int:
     print(f"Machine: {machine()}\n", flush=True)
     with store_process([0], COLD_START_ONLY_SECONDS) as store:
         seed_latency_tables(local_client(store.store), SMALL_TABLES)
-        table, _, _ = cold_start.run(
-            store.store, COLD_START_ONLY_REPEATS, tracer=False, compare=compare
-        )
+        table, _, _ = cold_start.run(store.store, repeats, tracer=False, compare=compare)
     print(table.markdown(), flush=True)
     return 0
 

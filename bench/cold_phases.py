@@ -19,9 +19,8 @@ def service_phases(event: dict[str, Any]) -> Phases:
     powertools = ("aws_lambda_powertools", "aws_lambda_powertools.event_handler")
     return [
         ("import botocore", lambda: import_module("botocore.session")),
-        ("import pydantic", lambda: import_module("pydantic.main")),
         ("import Powertools", lambda: [import_module(name) for name in powertools]),
-        ("import the API's modules", lambda: import_module("handlers.status_api")),
+        ("import the rest of the API (pydantic too)", lambda: import_module("handlers.status_api")),
         ("settings", lambda: import_module("composition").app_settings()),
         ("client and use case", lambda: import_module("composition").status_service()),
         (
