@@ -14,7 +14,7 @@ from typing import Any, Final
 import pytest
 
 from local.cfn_template import PROJECT_ROOT, load_template
-from settings import ApiSettings
+from settings import ApiSettings, load_settings
 
 pytestmark = pytest.mark.template
 
@@ -291,7 +291,7 @@ def template_settings(environment: dict[str, Any], monkeypatch: pytest.MonkeyPat
         monkeypatch.setenv(name, value)
     for table in TABLES:
         monkeypatch.setenv(table.variable, f"dummy-{table.logical_id}")
-    return ApiSettings()
+    return load_settings(ApiSettings)
 
 
 def worst_case_request_seconds(settings: ApiSettings) -> float:
