@@ -1,8 +1,10 @@
 """Result tables: printed as the benchmark goes, and written together to docs/benchmarks.md."""
 
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 
 @dataclass
@@ -43,3 +45,13 @@ def ratio(value: float, reference: float) -> str:
 
 def verdict(met: bool) -> str:
     return "met" if met else "**missed**"
+
+
+# docs/benchmarks.md ends with sections people write, from the first heading marked so.
+HAND_WRITTEN: Final = re.compile(r"^#+ .*\(hand-written\)", re.MULTILINE)
+
+
+def keep_hand_written(generated: str, previous: str) -> str:
+    """The generated report followed by the previous report's hand-written sections."""
+    found = HAND_WRITTEN.search(previous)
+    return generated if found is None else generated + "\n" + previous[found.start() :]

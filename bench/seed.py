@@ -27,6 +27,7 @@ from tests.factories import OuData
 
 WRITERS: Final = 4
 CHUNK: Final = 2_500
+LATENCY_OU: Final = "ou-1"
 SORT_KEYS: Final = {
     "INTEGRATIONS_TABLE": "integration_id",
     "SCORING_RULES_TABLE": "rule_id",
@@ -37,11 +38,15 @@ SORT_KEYS: Final = {
 
 def benchmark_ous() -> list[OuData]:
     return [
-        _ou("ou-1", disconnected=0, connected=1, rules=1, levels=1),
+        _latency_ou(),
         _ou("ou-1k", disconnected=999, connected=1, rules=1_000, levels=1_000),
         _ou("ou-100k", disconnected=9_999, connected=1, rules=100_000, levels=100_000),
         _ou("ou-over-limit", disconnected=25_000, connected=0, rules=1, levels=1),
     ]
+
+
+def _latency_ou() -> OuData:
+    return _ou(LATENCY_OU, disconnected=0, connected=1, rules=1, levels=1)
 
 
 def _ou(ou_id: str, *, disconnected: int, connected: int, rules: int, levels: int) -> OuData:
@@ -97,7 +102,7 @@ def seed(
     started = time.monotonic()
     ous = benchmark_ous()
     catalog = Catalog()
-    batches = _batches(large, ous, catalog) + _batches(small, ous[:1], Catalog())
+    batches = _batches(large, ous, catalog) + _batches(small, [_latency_ou()], Catalog())
     for tables in (large, small):
         create_tables(client, tables)
     with ThreadPoolExecutor(max_workers=WRITERS) as writers:
@@ -107,6 +112,13 @@ def seed(
     total = sum(len(chunk) for _, chunk in batches)
     elapsed = time.monotonic() - started
     return catalog, f"seeded {total:,} items in {elapsed:.0f} s ({total / elapsed:,.0f} items/s)"
+
+
+def seed_latency_tables(client: Any, small: Mapping[str, str]) -> None:
+    """Only the small tables and their one OU: enough for latency and cold start."""
+    create_tables(client, small)
+    for table, chunk in _batches(small, [_latency_ou()], Catalog()):
+        put_items(client, table, chunk)
 
 
 def _batches(

@@ -4,8 +4,8 @@ Settings are read from the environment once per execution environment, on first 
 and tools can import every module without any environment set up.
 
 Only what the status API needs is imported with this module, which Lambda does while it
-initialises the function. The settings models (pydantic-settings) load when configuration is
-first read, and the provisioning use case and EventBridge only in the functions that use them.
+initialises the function. The settings models load when configuration is first read, and the
+provisioning use case and EventBridge only in the functions that use them.
 Nothing here opens a connection or starts a thread at import, so an initialised function is
 safe to snapshot (Lambda SnapStart): clients and the check pool are made on first use.
 """
@@ -34,7 +34,7 @@ def dynamodb_client(settings: "ChecklistSettings") -> "DynamoDBClient":
     AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL when set (local stores), else AWS.
 
     Made with botocore, which boto3 wraps: boto3 adds nothing to a DynamoDB client, but
-    importing it loads its S3 transfer manager, about a fifth of the API's cold start.
+    importing it loads its resource layer and S3 transfer manager too (docs/benchmarks.md).
     """
     client = cast(
         "DynamoDBClient",

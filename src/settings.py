@@ -1,15 +1,15 @@
-"""Each function's configuration, validated from the environment.
+"""Each function's configuration, validated once from the environment.
 
-Kept apart from the composition root so that pydantic-settings is imported only when a
-function first reads its configuration (on its first request), not while Lambda initialises
-the API: the import alone costs about a tenth of a cold start.
+Plain pydantic models over os.environ (variable names matched without regard to case), not
+pydantic-settings: these flat settings use nothing it adds, and importing it is a measurable
+part of the first request (docs/benchmarks.md).
 """
 
+import os
 from typing import Annotated, TypeVar
 
 from botocore.config import Config
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from domain.checklist import CHECKLIST, EvidenceSource
 from domain.errors import ConfigurationError
@@ -17,11 +17,11 @@ from domain.errors import ConfigurationError
 TableName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")]
 
 
-class ChecklistSettings(BaseSettings):
+class ChecklistSettings(BaseModel):
     """What any function that evaluates the checklist needs. Table names have no defaults on
     purpose: a deployment that forgets one must fail loudly, not read some other table."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     integrations_table: TableName
     scoring_rules_table: TableName
@@ -47,7 +47,7 @@ class ChecklistSettings(BaseSettings):
             read_timeout=self.aws_read_timeout_seconds,
             max_pool_connections=len(CHECKLIST) + 1,
             # The adapters build every request from fixed shapes and DynamoDB validates each
-            # one anyway; checking them again client-side costs about a quarter of a call's CPU.
+            # one anyway; checking them again client-side is CPU spent on every call.
             parameter_validation=False,
         )
 
@@ -67,13 +67,14 @@ class ProvisioningSettings(ChecklistSettings):
     event_source: str = Field(default="kenbun.onboarding", pattern=r"^[A-Za-z0-9._-]{1,256}$")
 
 
-SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+SettingsT = TypeVar("SettingsT", bound=ChecklistSettings)
 
 
 def load_settings(model: type[SettingsT]) -> SettingsT:
     """Settings from the environment, or a ConfigurationError naming every bad variable."""
+    environment = {name.lower(): value for name, value in os.environ.items()}
     try:
-        return model()
+        return model.model_validate(environment)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in issue['loc']).upper()}: {issue['msg']}"

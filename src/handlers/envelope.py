@@ -12,9 +12,8 @@ gives them. Whatever a caller controls inside them (header and cookie text, the 
 method) stays the routes' and identity's business.
 """
 
+from collections.abc import Callable
 from typing import Any, Final, Literal
-
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, ValidationError
 
 from handlers.identity import HTTP_API_PAYLOAD_VERSION
 from handlers.responses import INTERNAL_ERROR, json_error
@@ -24,67 +23,75 @@ REST_API_PAYLOAD_VERSION: Final = "1.0"
 PayloadVersion = Literal["2.0", "1.0"]
 
 
-class _Envelope(BaseModel):
-    # Field names are API Gateway's. Other fields are left alone; the ones the resolvers read
-    # must have API Gateway's types, without coercion.
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    body: StrictStr | None = None
-    isBase64Encoded: StrictBool = False
-    headers: dict[StrictStr, StrictStr] | None = None
-    queryStringParameters: dict[StrictStr, StrictStr] | None = None
-
-
-class _HttpDescription(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    method: StrictStr
-
-
-class _HttpApiRequestContext(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    http: _HttpDescription
-    stage: StrictStr
-
-
-class HttpApiEnvelope(_Envelope):
-    """Payload format 2.0 (HTTP APIs)."""
-
-    version: Literal["2.0"]
-    rawPath: StrictStr
-    rawQueryString: StrictStr = ""
-    cookies: list[StrictStr] | None = None
-    requestContext: _HttpApiRequestContext
-
-
-class _RestRequestContext(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    stage: StrictStr | None = None
-
-
-class RestApiEnvelope(_Envelope):
-    """Payload format 1.0 (REST APIs, and HTTP APIs configured for 1.0)."""
-
-    httpMethod: StrictStr
-    path: StrictStr
-    multiValueHeaders: dict[StrictStr, list[StrictStr]] | None = None
-    multiValueQueryStringParameters: dict[StrictStr, list[StrictStr]] | None = None
-    requestContext: _RestRequestContext | None = None
-
-
 def payload_version(event: object) -> PayloadVersion | None:
-    """The API Gateway payload format of a usable event, or None for an unusable one."""
-    if not isinstance(event, dict):
+    """The API Gateway payload format of a usable event, or None for an unusable one.
+
+    Field names are API Gateway's; a field that may be absent may also be null, except where
+    API Gateway gives it a default. Other fields are left alone."""
+    if not isinstance(event, dict) or not _common_fields_usable(event):
         return None
-    http_api = event.get("version") == HTTP_API_PAYLOAD_VERSION
-    envelope = HttpApiEnvelope if http_api else RestApiEnvelope
-    try:
-        envelope.model_validate(event)
-    except ValidationError:
-        return None
-    return HTTP_API_PAYLOAD_VERSION if http_api else REST_API_PAYLOAD_VERSION
+    if event.get("version") == HTTP_API_PAYLOAD_VERSION:
+        return HTTP_API_PAYLOAD_VERSION if _http_api_fields_usable(event) else None
+    return REST_API_PAYLOAD_VERSION if _rest_api_fields_usable(event) else None
+
+
+def _common_fields_usable(event: dict[str, Any]) -> bool:
+    return (
+        _optional_string(event.get("body"))
+        and isinstance(event.get("isBase64Encoded", False), bool)
+        and _optional_map(event.get("headers"), _is_string)
+        and _optional_map(event.get("queryStringParameters"), _is_string)
+    )
+
+
+def _http_api_fields_usable(event: dict[str, Any]) -> bool:
+    """Payload format 2.0 (HTTP APIs)."""
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, dict) else None
+    return (
+        _is_string(event.get("rawPath"))
+        and _is_string(event.get("rawQueryString", ""))
+        and (event.get("cookies") is None or _is_string_list(event["cookies"]))
+        and isinstance(context, dict)
+        and _is_string(context.get("stage"))
+        and isinstance(http, dict)
+        and _is_string(http.get("method"))
+    )
+
+
+def _rest_api_fields_usable(event: dict[str, Any]) -> bool:
+    """Payload format 1.0 (REST APIs, and HTTP APIs configured for 1.0)."""
+    context = event.get("requestContext")
+    return (
+        _is_string(event.get("httpMethod"))
+        and _is_string(event.get("path"))
+        and _optional_map(event.get("multiValueHeaders"), _is_string_list)
+        and _optional_map(event.get("multiValueQueryStringParameters"), _is_string_list)
+        and (
+            context is None
+            or (isinstance(context, dict) and _optional_string(context.get("stage")))
+        )
+    )
+
+
+def _optional_map(value: object, usable: Callable[[object], bool]) -> bool:
+    """None, or a mapping of strings to values ``usable`` accepts."""
+    return value is None or (
+        isinstance(value, dict)
+        and all(_is_string(name) and usable(item) for name, item in value.items())
+    )
+
+
+def _is_string(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _optional_string(value: object) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _is_string_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def unusable_event_response() -> dict[str, Any]:

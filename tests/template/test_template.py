@@ -7,10 +7,9 @@ from fnmatch import fnmatchcase
 from typing import Any, Final
 
 import pytest
-from pydantic_settings import BaseSettings
 
 from local.cfn_template import PROJECT_ROOT, function_properties
-from settings import ApiSettings, ProvisioningSettings
+from settings import ApiSettings, ChecklistSettings, ProvisioningSettings, load_settings
 from tests.template.conftest import (
     AUDIENCE,
     AUTH_PARAMETERS,
@@ -29,7 +28,7 @@ pytestmark = pytest.mark.template
 
 ROUTE_KEYS: Final = {"GET /onboarding/status", "GET /onboarding-status"}
 AUTHORIZERS: Final = {"JWT": ("JWT", "JwtAuthorizer"), "LAMBDA": ("CUSTOM", "LambdaAuthorizer")}
-SETTINGS: Final[dict[str, type[BaseSettings]]] = {
+SETTINGS: Final[dict[str, type[ChecklistSettings]]] = {
     "StatusFunction": ApiSettings,
     "ProvisioningFunction": ProvisioningSettings,
 }
@@ -182,7 +181,7 @@ def test_the_environment_is_exactly_what_the_settings_read(
     for name, value in variables.items():
         if name in fields:
             monkeypatch.setenv(name, value if isinstance(value, str) else "a-table-name")
-    settings = model()
+    settings = load_settings(model)
     for name, value in variables.items():
         if name in fields and isinstance(value, str):
             applied = getattr(settings, name.lower())

@@ -71,7 +71,6 @@ def test_provisioning_needs_its_progress_table_but_no_memberships(
 
 DEFERRED_MODULES = (
     "boto3",
-    "pydantic_settings",
     "settings",
     "domain.provisioning",
     "adapters.eventbridge",
