@@ -20,7 +20,7 @@ def service_phases(event: dict[str, Any]) -> Phases:
     return [
         ("import botocore", lambda: import_module("botocore.session")),
         ("import Powertools", lambda: [import_module(name) for name in powertools]),
-        ("import the rest of the API (pydantic too)", lambda: import_module("handlers.status_api")),
+        ("import the rest of the API", lambda: import_module("handlers.status_api")),
         ("settings", lambda: import_module("composition").app_settings()),
         ("client and use case", lambda: import_module("composition").status_service()),
         (

@@ -68,7 +68,7 @@ def use_case_alone() -> Handler:
     caller = Caller(PrincipalId(PRINCIPAL), OuId("ou-bench"))
 
     def handle(_event: dict[str, Any], _context: Any) -> dict[str, Any]:
-        body = composition.status_service().status_for(caller).model_dump_json()
+        body = composition.status_service().status_for(caller).to_json()
         return {"statusCode": 200, "body": body}
 
     return handle

@@ -24,8 +24,6 @@ from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 from uuid import uuid4
 
-from pydantic import Field
-
 from domain.errors import OnboardingError
 from domain.identifiers import OuId
 from domain.service import ChecklistEvaluator
@@ -96,11 +94,15 @@ class EventPublisher(Protocol):
         ...
 
 
+@dataclass(frozen=True)
 class CheckResult(OnboardingStatus):
-    """The API's status object plus the OU and when it was checked."""
+    """The API's status object plus the OU that was checked and when (UTC, RFC 3339)."""
 
-    ou_id: str = Field(description="The OU that was checked")
-    checked_at: str = Field(description="When, in UTC (RFC 3339)")
+    ou_id: str
+    checked_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "ou_id": self.ou_id, "checked_at": self.checked_at}
 
 
 def rfc3339(moment: datetime) -> str:
@@ -162,7 +164,7 @@ def _checked_detail(
     outcome: frozenset[str],
 ) -> dict[str, Any]:
     return {
-        **result.model_dump(mode="json"),
+        **result.to_dict(),
         "regressed": regressed,
         # Only the steps complete now; a step that regressed keeps its time for when it returns.
         "steps_completed_at": {

@@ -1,47 +1,67 @@
-"""The onboarding status model and the pure function that computes it."""
+"""The onboarding status model and the pure function that computes it.
 
+Plain frozen dataclasses, not pydantic: the status API serves them on every request, and
+importing pydantic is a measurable part of its cold start (docs/benchmarks.md). The OpenAPI
+document describes the same body with pydantic models (handlers.api_schema), which a test
+holds to what ``to_json`` writes.
+"""
+
+import json
 from collections.abc import Sequence
-
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from dataclasses import dataclass
+from typing import Any
 
 from domain.checklist import ChecklistStep
 
 
-class StepStatus(BaseModel):
+@dataclass(frozen=True)
+class StepStatus:
     """One step of the setup checklist and whether the OU has completed it."""
 
-    model_config = ConfigDict(frozen=True)
+    id: str
+    label: str
+    completed: bool
+    action_path: str
 
-    id: str = Field(description="Unique identifier for the step", examples=["connect_integration"])
-    label: str = Field(description="Human-readable step name", examples=["Connect an integration"])
-    completed: bool = Field(description="Whether this step has been completed")
-    action_path: str = Field(
-        description="URL path to the relevant configuration page",
-        examples=["/settings/integrations"],
-    )
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "completed": self.completed,
+            "action_path": self.action_path,
+        }
 
 
-class OnboardingStatus(BaseModel):
+@dataclass(frozen=True)
+class OnboardingStatus:
     """Completion of every guided setup step for one OU. The counts derive from the steps."""
 
-    model_config = ConfigDict(frozen=True)
+    steps: tuple[StepStatus, ...]
 
-    steps: tuple[StepStatus, ...] = Field(description="Ordered list of setup steps")
-
-    @computed_field(description="true when every step is complete")  # type: ignore[prop-decorator]
     @property
     def all_complete(self) -> bool:
         return all(step.completed for step in self.steps)
 
-    @computed_field(description="Number of steps currently marked complete")  # type: ignore[prop-decorator]
     @property
     def completed_count(self) -> int:
         return sum(step.completed for step in self.steps)
 
-    @computed_field(description="Total number of steps")  # type: ignore[prop-decorator]
     @property
     def total_count(self) -> int:
         return len(self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object, fields in the documented order, the counts after the steps."""
+        return {
+            "steps": [step.to_dict() for step in self.steps],
+            "all_complete": self.all_complete,
+            "completed_count": self.completed_count,
+            "total_count": self.total_count,
+        }
+
+    def to_json(self) -> str:
+        """The response body: compact, UTF-8 text as is (what pydantic wrote before)."""
+        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
 
 
 def evaluate_checklist(

@@ -1,19 +1,19 @@
 """What the OpenAPI description says about the status routes, declared beside the routes.
 
-Powertools builds the document from these declarations, the pydantic models and the messages
-in handlers.responses, so it cannot drift from the code (docs/openapi.json is checked against
-it). The declarations are plain data: nothing here runs per request, and the schema itself is
-only built by local tooling (local/openapi.py), never in the deployed function.
+Powertools builds the document from these declarations and the messages in handlers.responses,
+so it cannot drift from the code (docs/openapi.json is checked against it). The declarations
+are plain data: nothing here runs per request, and the document is only built by local tooling
+(local/openapi.py), never in the deployed function. The bodies are named here by their schema
+(a reference): the pydantic models behind those schemas (handlers.api_schema) are imported
+only when the document is built, so the function never loads pydantic.
 """
 
 from http import HTTPStatus
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from domain.checklist import CHECKLIST
 from domain.identifiers import ID_PATTERN
-from domain.status import OnboardingStatus, evaluate_checklist
+from domain.status import evaluate_checklist
 from handlers.conditional import IF_NONE_MATCH
 from handlers.identity import ACTIVE_OU_COOKIE
 from handlers.responses import (
@@ -26,21 +26,15 @@ from handlers.responses import (
 
 JSON: Final = "application/json"
 TAG: Final = "Onboarding"
-
-
-class ErrorBody(BaseModel):
-    """Every non-2xx answer: a stable code and a fixed human message, nothing else."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    code: str = Field(description="Stable, machine-readable error code", examples=["forbidden"])
-    message: str = Field(description="Fixed, human-readable explanation (no ids, no details)")
+# Component schemas, generated from the models of the same names in handlers.api_schema.
+STATUS_SCHEMA: Final = {"$ref": "#/components/schemas/OnboardingStatus"}
+ERROR_SCHEMA: Final = {"$ref": "#/components/schemas/ErrorBody"}
 
 
 # The product page's example response: the first step done, the other two not.
 DOCUMENTED_EXAMPLE: Final = evaluate_checklist(
     CHECKLIST, [index == 0 for index in range(len(CHECKLIST))]
-).model_dump(mode="json")
+).to_dict()
 
 _CACHING_HEADERS: Final = {
     "ETag": {
@@ -109,7 +103,7 @@ def _error_response(answer: tuple[HTTPStatus, str, str]) -> dict[str, Any]:
         response["headers"] = _ERROR_HEADERS[status]
     response["content"] = {
         JSON: {
-            "model": ErrorBody,
+            "schema": ERROR_SCHEMA,
             "examples": {code: {"value": {"code": code, "message": message}}},
         }
     }
@@ -125,7 +119,7 @@ def _responses() -> dict[int, Any]:
             "headers": _CACHING_HEADERS,
             "content": {
                 JSON: {
-                    "model": OnboardingStatus,
+                    "schema": STATUS_SCHEMA,
                     "examples": {
                         "partial": {
                             "summary": "One of three steps complete",

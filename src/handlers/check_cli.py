@@ -85,7 +85,7 @@ def _check(ou_id: OuId) -> CheckResult:
 
 
 def _as_json(results: Sequence[CheckResult]) -> str:
-    return json.dumps([result.model_dump(mode="json") for result in results], indent=2)
+    return json.dumps([result.to_dict() for result in results], indent=2)
 
 
 def _as_table(results: Sequence[CheckResult]) -> str:

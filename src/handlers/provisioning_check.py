@@ -202,10 +202,10 @@ def lambda_handler(event: object, context: LambdaContext) -> Mapping[str, Any]:
         return check_changed_ous(event, context)
     if "detail-type" in event:
         detail = parse(EventDetail, event.get("detail"), "detail")
-        return check(detail.ou_id).model_dump(mode="json")
+        return check(detail.ou_id).to_dict()
     request = parse(DirectRequest, event, "request")
     result = check(request.ou_id)
     if request.require_complete and not result.all_complete:
         missing = [step.id for step in result.steps if not step.completed]
         raise OnboardingIncomplete(f"OU {result.ou_id} has not completed: {', '.join(missing)}")
-    return result.model_dump(mode="json")
+    return result.to_dict()

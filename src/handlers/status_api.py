@@ -56,7 +56,7 @@ def get_onboarding_status() -> Response[str]:
     # Membership is confirmed here, before any 304 can be considered.
     status = composition.status_service().status_for(caller)
     if_none_match = request_field_values(router.current_event.raw_event, IF_NONE_MATCH)
-    response = conditional_json(status.model_dump_json(), if_none_match)
+    response = conditional_json(status.to_json(), if_none_match)
     if response.status_code == HTTPStatus.OK:
         count_incomplete_steps(status)
     return response

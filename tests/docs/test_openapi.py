@@ -3,6 +3,7 @@ answers. When the code changes and this fails, `make openapi` regenerates the fi
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,11 +12,13 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
+from pydantic import BaseModel, ValidationError
 
 import composition
 from domain.checklist import EvidenceSource
 from domain.errors import StoreMisconfigured, StoreUnavailable
 from domain.service import ChecklistEvaluator, OnboardingStatusService
+from handlers import api_schema
 from handlers.responses import ERROR_RESPONSES, METHOD_NOT_ALLOWED, NOT_FOUND
 from handlers.status_api import lambda_handler
 from local import openapi
@@ -322,6 +325,54 @@ def test_real_failures_match_their_documented_schema_and_headers(
     evidence.failures[EvidenceSource.SCORING_RULES] = failure
     event = http_api_event(authorizer=lambda_authorizer("alice", "ou-1"))
     assert_documented(document, lambda_handler(event, LambdaContextStub()), status)
+
+
+@pytest.mark.usefixtures("wired")
+@pytest.mark.parametrize(
+    ("event", "model"),
+    [
+        (
+            http_api_event(authorizer=lambda_authorizer("alice", "ou-1")),
+            api_schema.OnboardingStatus,
+        ),
+        (http_api_event(authorizer=lambda_authorizer("bob", "ou-1")), api_schema.ErrorBody),
+        (http_api_event(method="POST", authorizer=lambda_authorizer()), api_schema.ErrorBody),
+    ],
+)
+def test_real_bodies_are_exactly_what_the_documentation_models_describe(
+    event: dict[str, Any], model: type[BaseModel]
+) -> None:
+    """The handler writes its bodies without pydantic (domain.status, handlers.responses); the
+    document's schemas come from the models in handlers.api_schema. A real body validates
+    against its model strictly (no coercion, no field left over, nested too), and the model
+    writes it back byte for byte: the same fields, in the same order, of the same types."""
+    body = lambda_handler(event, LambdaContextStub())["body"]
+    parsed = model.model_validate_json(body, strict=True, extra="forbid")
+    assert parsed.model_dump_json() == body
+
+
+@pytest.mark.parametrize(
+    ("model", "body"),
+    [
+        (api_schema.OnboardingStatus, {**DOCUMENTED_EXAMPLE, "ou_id": "ou-1"}),
+        (api_schema.OnboardingStatus, {**DOCUMENTED_EXAMPLE, "total_count": "3"}),
+        (
+            api_schema.OnboardingStatus,
+            {**DOCUMENTED_EXAMPLE, "steps": [{**DOCUMENTED_EXAMPLE["steps"][0], "extra": 1}]},
+        ),
+        (api_schema.ErrorBody, {"code": "forbidden"}),
+    ],
+)
+def test_the_documentation_models_refuse_a_body_that_drifted(
+    model: type[BaseModel], body: dict[str, Any]
+) -> None:
+    with pytest.raises(ValidationError):
+        model.model_validate_json(json.dumps(body), strict=True, extra="forbid")
+
+
+def test_every_reference_names_a_listed_schema(document: dict[str, Any]) -> None:
+    references = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(document)))
+    assert references == set(document["components"]["schemas"])
 
 
 @pytest.mark.parametrize("path", ["/docs", "/docs/openapi.json", "/swagger", "/openapi.json"])

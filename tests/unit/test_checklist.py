@@ -1,6 +1,7 @@
 """The checklist as data and the rules of each step, with no AWS at all."""
 
 import json
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
@@ -25,16 +26,43 @@ def test_steps_are_the_documented_ones_in_order() -> None:
     assert [(s.id, s.label, s.action_path) for s in CHECKLIST] == documented
 
 
+# What pydantic's model_dump_json() wrote for [True, False, True] when the status was a pydantic
+# model: the body, and so its ETag, must not change with the model's implementation.
+PYDANTIC_BODY = (
+    '{"steps":[{"id":"connect_integration","label":"Connect an integration","completed":true,'
+    '"action_path":"/settings/integrations"},{"id":"create_scoring_rules","label":"Create your '
+    'first scoring rule","completed":false,"action_path":"/configure/scoring/engagement"},'
+    '{"id":"set_engagement_levels","label":"Set up engagement levels","completed":true,'
+    '"action_path":"/configure/levels/engagement"}],"all_complete":false,"completed_count":2,'
+    '"total_count":3}'
+)
+
+
+def test_the_body_is_byte_for_byte_what_pydantic_wrote() -> None:
+    assert evaluate_checklist(CHECKLIST, [True, False, True]).to_json() == PYDANTIC_BODY
+
+
+def test_text_beyond_ascii_is_written_as_is_like_pydantic() -> None:
+    step = ChecklistStep(
+        id="é",
+        label="Añadir",
+        action_path="/ü",
+        evidence=EvidenceCriteria(EvidenceSource.SCORING_RULES),
+    )
+    body = evaluate_checklist([step], [True]).to_json()
+    assert '"label":"Añadir"' in body
+
+
 def test_status_serialises_to_the_documented_shape_and_order() -> None:
     status = evaluate_checklist(CHECKLIST, [True, False, False])
-    assert json.loads(status.model_dump_json()) == DOCUMENTED_EXAMPLE
-    assert list(json.loads(status.model_dump_json())) == [
+    assert json.loads(status.to_json()) == DOCUMENTED_EXAMPLE
+    assert list(json.loads(status.to_json())) == [
         "steps",
         "all_complete",
         "completed_count",
         "total_count",
     ]
-    assert list(json.loads(status.model_dump_json())["steps"][0]) == [
+    assert list(json.loads(status.to_json())["steps"][0]) == [
         "id",
         "label",
         "completed",
@@ -75,10 +103,20 @@ def test_one_outcome_is_needed_per_step() -> None:
 
 
 def test_status_cannot_claim_counts_that_disagree_with_its_steps() -> None:
-    data = json.loads(evaluate_checklist(CHECKLIST, [True, False, False]).model_dump_json())
-    data["completed_count"] = 3
-    rebuilt = OnboardingStatus.model_validate(data)
-    assert rebuilt.completed_count == 1
+    status = evaluate_checklist(CHECKLIST, [True, False, False])
+    with pytest.raises(TypeError, match="completed_count"):
+        OnboardingStatus(steps=status.steps, completed_count=3)  # type: ignore[call-arg]
+    with pytest.raises(AttributeError):
+        status.completed_count = 3  # type: ignore[misc]
+    assert status.completed_count == 1
+
+
+def test_status_is_immutable() -> None:
+    status = evaluate_checklist(CHECKLIST, [True, False, False])
+    with pytest.raises(FrozenInstanceError):
+        status.steps = ()  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        status.steps[0].completed = False  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("kind", sorted(CONNECTABLE_INTEGRATION_KINDS))
