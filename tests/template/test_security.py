@@ -2,6 +2,7 @@
 for every table and stream choice, and no policy anywhere in the stack grants "*"."""
 
 import ast
+import dataclasses
 import json
 import re
 from collections.abc import Callable
@@ -93,7 +94,9 @@ def test_a_function_may_use_exactly_the_tables_its_code_reads(
 ) -> None:
     deployed = stack(**with_existing(*existing))
     variables = deployed.properties(function)["Environment"]["Variables"]
-    read = [name.upper() for name in SETTINGS[function].model_fields if name.endswith("_table")]
+    read = [
+        s.name.upper() for s in dataclasses.fields(SETTINGS[function]) if s.name.endswith("_table")
+    ]
     expected = {table_id(variables[name]): OPERATIONS[name] for name in read}
     assert table_grants(grants(deployed, function)) == expected
 

@@ -2,6 +2,7 @@
 CloudFormation would deploy them for each authorizer type and each table choice."""
 
 import ast
+import dataclasses
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 from typing import Any, Final
@@ -171,8 +172,10 @@ def test_the_environment_is_exactly_what_the_settings_read(
     none is ignored (extra='ignore') while its default silently applies; the values validate."""
     variables = environment(stack(), function)
     model = SETTINGS[function]
-    fields = {name.upper() for name in model.model_fields}
-    required = {name.upper() for name, spec in model.model_fields.items() if spec.is_required()}
+    fields = {setting.name.upper() for setting in dataclasses.fields(model)}
+    required = {
+        s.name.upper() for s in dataclasses.fields(model) if s.default is dataclasses.MISSING
+    }
     assert required <= set(variables), f"missing {sorted(required - set(variables))}"
     stray = {name for name in variables if not name.startswith("POWERTOOLS_")} - fields
     assert not stray, f"{function} sets {sorted(stray)}, which its settings ignore"
