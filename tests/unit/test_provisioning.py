@@ -1,67 +1,43 @@
-"""The completion bookkeeping of ProvisioningCheck, on in-memory ports."""
+"""ProvisioningCheck's completion bookkeeping, branch by branch, on in-memory ports: claim the
+completion id, publish, mark it published, record regressions. A few of these run over the
+wire as well (tests/integration/test_provisioning_check.py, test_faults_provisioning.py)."""
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from domain.errors import StoreUnavailable
 from domain.identifiers import OuId
-from domain.provisioning import (
-    COMPLETED,
-    STATUS_CHECKED,
-    OnboardingEvent,
-    ProgressState,
-    ProvisioningCheck,
-)
+from domain.provisioning import COMPLETED, STATUS_CHECKED, ProgressState, ProvisioningCheck
 from domain.service import ChecklistEvaluator
 from tests.factories import OuData
-from tests.unit.fakes import InMemoryEvidence
+from tests.unit.fakes import InMemoryEvidence, InMemoryProgress, RecordingBus
 
 OU = OuId("ou-1")
+CHECKED_AT = "2026-11-28T12:00:00.000Z"
+RECORDED = ProgressState("completion-1", CHECKED_AT)
 
 
 @dataclass
-class InMemoryProgress:
-    states: dict[str, ProgressState] = field(default_factory=dict)
-    rival_claims_first: str | None = None  # another check's id that wins the race
+class World:
+    check: ProvisioningCheck
+    evidence: InMemoryEvidence
+    progress: InMemoryProgress
+    bus: RecordingBus
 
-    def get(self, ou_id: OuId) -> ProgressState:
-        return self.states.get(ou_id, ProgressState())
+    def completions(self) -> list[dict[str, Any]]:
+        return [e.detail for e in self.bus.published if e.detail_type == COMPLETED]
 
-    def claim_completion(self, ou_id: OuId, completion_id: str, completed_at: str) -> ProgressState:
-        winner = self.rival_claims_first or completion_id
-        if self.get(ou_id).completion_id is None:
-            self.states[ou_id] = ProgressState(winner, completed_at)
-        return self.get(ou_id)
+    def lose_every_step(self) -> None:
+        self.evidence.items = {source: [] for source in self.evidence.items}
 
-    def mark_completion_published(self, ou_id: OuId, completion_id: str) -> None:
-        if self.get(ou_id).completion_id == completion_id:
-            self.states[ou_id] = replace(self.get(ou_id), completion_published=True)
-
-    def set_regressed(self, ou_id: OuId, regressed: bool, at: str) -> None:
-        self.states[ou_id] = replace(self.get(ou_id), regressed=regressed)
+    def regain_every_step(self) -> None:
+        self.evidence.add(OuData("ou-1").complete())
 
 
-@dataclass
-class RecordingBus:
-    published: list[OnboardingEvent] = field(default_factory=list)
-    failures: int = 0
-
-    def publish(self, events: Sequence[OnboardingEvent]) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise StoreUnavailable("bus throttled")
-        self.published.extend(events)
-
-    def types(self) -> list[str]:
-        return [event.detail_type for event in self.published]
-
-
-def world(
-    *data: OuData,
-) -> tuple[ProvisioningCheck, InMemoryEvidence, InMemoryProgress, RecordingBus]:
+def world(*data: OuData) -> World:
     evidence = InMemoryEvidence()
     for ou in data:
         evidence.add(ou)
@@ -73,47 +49,136 @@ def world(
         clock=lambda: datetime(2026, 11, 28, 12, 0, tzinfo=UTC),
         new_id=lambda: "completion-1",
     )
-    return check, evidence, progress, bus
+    return World(check, evidence, progress, bus)
+
+
+@pytest.fixture
+def complete() -> World:
+    return world(OuData("ou-1").complete())
 
 
 def test_the_result_carries_ou_and_utc_time() -> None:
-    check, *_ = world()
-    result = check.run(OU)
-    assert (result.ou_id, result.checked_at) == ("ou-1", "2026-11-28T12:00:00.000Z")
+    result = world().check.run(OU)
+    assert (result.ou_id, result.checked_at) == ("ou-1", CHECKED_AT)
 
 
-def test_a_race_publishes_the_winners_completion_id() -> None:
-    check, _, progress, bus = world(OuData("ou-1").complete())
-    progress.rival_claims_first = "rival-id"
-    check.run(OU)
-    completed = [e for e in bus.published if e.detail_type == COMPLETED]
-    assert [e.detail["completion_id"] for e in completed] == ["rival-id"]
+def test_an_incomplete_ou_gets_a_status_event_and_no_completion() -> None:
+    w = world(OuData("ou-1").integration())
+    w.check.run(OU)
+    assert w.bus.types() == [STATUS_CHECKED]
+    assert w.bus.published[0].detail["regressed"] is False
+    assert w.progress.states == {}
 
 
-def test_an_owed_completion_is_published_even_if_the_ou_regressed_meanwhile() -> None:
-    check, evidence, progress, bus = world(OuData("ou-1").complete())
-    bus.failures = 1
+def test_a_complete_ou_is_claimed_published_then_marked(complete: World) -> None:
+    complete.check.run(OU)
+    assert complete.bus.types() == [STATUS_CHECKED, COMPLETED]
+    assert complete.completions() == [
+        {"ou_id": "ou-1", "completion_id": "completion-1", "completed_at": CHECKED_AT}
+    ]
+    assert complete.progress.get(OU) == ProgressState(
+        "completion-1", CHECKED_AT, completion_published=True
+    )
+
+
+def test_later_checks_never_publish_a_second_completion(complete: World) -> None:
+    for _ in range(3):
+        complete.check.run(OU)
+    assert complete.bus.types() == [STATUS_CHECKED, COMPLETED, STATUS_CHECKED, STATUS_CHECKED]
+
+
+def test_a_race_publishes_the_winners_completion_id(complete: World) -> None:
+    complete.progress.rival_claims_first = "rival-id"
+    complete.check.run(OU)
+    assert [c["completion_id"] for c in complete.completions()] == ["rival-id"]
+
+
+@pytest.mark.parametrize("failing", ["get", "claim_completion"])
+def test_a_failure_before_the_claim_is_recorded_publishes_nothing(
+    complete: World, failing: str
+) -> None:
+    complete.progress.failures[failing] = [StoreUnavailable("throttled")]
     with pytest.raises(StoreUnavailable):
-        check.run(OU)
-    assert progress.get(OU) == ProgressState("completion-1", "2026-11-28T12:00:00.000Z")
-    evidence.items = {source: [] for source in evidence.items}  # the OU lost every step
-    check.run(OU)
-    assert bus.types() == [STATUS_CHECKED, COMPLETED]
-    assert progress.get(OU).completion_published
-    assert progress.get(OU).regressed
+        complete.check.run(OU)
+    assert complete.bus.published == []
+    assert complete.progress.states == {}
+    complete.check.run(OU)  # the trigger's retry
+    assert [c["completion_id"] for c in complete.completions()] == ["completion-1"]
 
 
-def test_a_failed_bookkeeping_write_leads_to_a_duplicate_with_the_same_id() -> None:
-    check, _, progress, bus = world(OuData("ou-1").complete())
-
-    def failing_mark(ou_id: OuId, completion_id: str) -> None:
-        raise StoreUnavailable("throttled")
-
-    progress.mark_completion_published = failing_mark  # type: ignore[method-assign]
+def test_a_failing_checklist_records_and_publishes_nothing(complete: World) -> None:
+    complete.evidence.failures = {
+        source: StoreUnavailable("down") for source in complete.evidence.items
+    }
     with pytest.raises(StoreUnavailable):
-        check.run(OU)
-    del progress.mark_completion_published
-    check.run(OU)
-    check.run(OU)
-    ids = [e.detail["completion_id"] for e in bus.published if e.detail_type == COMPLETED]
-    assert ids == ["completion-1", "completion-1"]  # at least once, same id: consumers dedupe
+        complete.check.run(OU)
+    assert (complete.bus.published, complete.progress.states) == ([], {})
+
+
+def test_a_failed_publish_leaves_the_completion_recorded_and_owed(complete: World) -> None:
+    complete.bus.failures = 1
+    with pytest.raises(StoreUnavailable):
+        complete.check.run(OU)
+    assert complete.progress.get(OU) == RECORDED  # recorded, not claimed as published
+    complete.check.run(OU)
+    assert [c["completion_id"] for c in complete.completions()] == ["completion-1"]
+    assert complete.progress.get(OU).completion_published
+
+
+def test_an_owed_completion_is_published_even_if_the_ou_regressed_meanwhile(
+    complete: World,
+) -> None:
+    complete.bus.failures = 1
+    with pytest.raises(StoreUnavailable):
+        complete.check.run(OU)
+    complete.lose_every_step()
+    complete.check.run(OU)
+    assert complete.bus.types() == [STATUS_CHECKED, COMPLETED]
+    assert complete.progress.get(OU).completion_published
+    assert complete.progress.get(OU).regressed
+
+
+def test_a_failed_mark_leads_to_a_duplicate_with_the_same_id(complete: World) -> None:
+    complete.progress.failures["mark_completion_published"] = [StoreUnavailable("throttled")]
+    with pytest.raises(StoreUnavailable):
+        complete.check.run(OU)
+    complete.check.run(OU)
+    complete.check.run(OU)
+    # At least once, under one id: consumers drop the duplicate.
+    assert [c["completion_id"] for c in complete.completions()] == ["completion-1"] * 2
+
+
+def test_a_regression_is_recorded_once_and_cleared_when_the_step_returns(complete: World) -> None:
+    complete.check.run(OU)
+    complete.lose_every_step()
+    complete.check.run(OU)
+    complete.check.run(OU)
+    assert complete.progress.get(OU).regressed
+    complete.regain_every_step()
+    complete.check.run(OU)
+    assert not complete.progress.get(OU).regressed
+    regressed = [
+        e.detail["regressed"] for e in complete.bus.published if e.detail_type == STATUS_CHECKED
+    ]
+    assert regressed == [False, True, True, False]
+    assert len(complete.completions()) == 1  # never a second completion
+
+
+def test_a_failed_regression_write_is_retried_by_the_next_check(complete: World) -> None:
+    complete.check.run(OU)
+    complete.lose_every_step()
+    complete.progress.failures["set_regressed"] = [StoreUnavailable("throttled")]
+    with pytest.raises(StoreUnavailable):
+        complete.check.run(OU)
+    assert not complete.progress.get(OU).regressed
+    complete.check.run(OU)
+    assert complete.progress.get(OU).regressed
+
+
+def test_an_incomplete_ou_that_never_completed_is_never_regressed() -> None:
+    w = world(OuData("ou-1").integration())
+    w.check.run(OU)
+    w.lose_every_step()
+    w.check.run(OU)
+    assert w.progress.states == {}
+    assert [e.detail["regressed"] for e in w.bus.published] == [False, False]
