@@ -6,6 +6,10 @@ Every test that uses the store runs twice, against two independent implementatio
 server and dynalite (tests/dynalite.py). moto is lenient where DynamoDB is strict, dynalite
 elsewhere; a difference between them is a bug of ours or a documented gap of one of them
 (docs/failure-modes.md). EventBridge and SQS are always moto's.
+
+Each server's tables are built once per session and emptied before each test (``store``), and
+the observer queue is drained before each test (``provisioning``): a test sees only its own
+items and events, whatever OU ids it uses.
 """
 
 import json
