@@ -100,9 +100,16 @@ typecheck: $(BIN)/.installed
 
 # pytest exits 5 when it collected no tests; like any non-zero exit, that fails the check.
 # The integration tests run against dynalite as well as moto; the template tests run SAM's
-# translator from the SAM CLI's environment.
+# translator from the SAM CLI's environment. Three workers (pytest-xdist), each with its own
+# servers on free ports: most of the suite waits on sockets, so three pay even on two cores.
 test: $(BIN)/.installed $(SAM_VENV)/.installed browser dynalite
-	$(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90 -p no:cacheprovider
+	$(BIN)/pytest -n 3 --cov --cov-branch --cov-report=term --cov-fail-under=90 -p no:cacheprovider
+
+# The fast tier, to try a change in a loop: pure logic on in-memory fakes, no servers and no
+# processes (tests/unit/conftest.py refuses both).
+.PHONY: test-unit
+test-unit: $(BIN)/.installed
+	$(BIN)/pytest tests/unit -q -p no:cacheprovider
 
 # The OpenAPI document is generated from the code; a test fails when the two differ.
 openapi: $(BIN)/.installed

@@ -6,13 +6,17 @@ Every test that uses the store runs twice, against two independent implementatio
 server and dynalite (tests/dynalite.py). moto is lenient where DynamoDB is strict, dynalite
 elsewhere; a difference between them is a bug of ours or a documented gap of one of them
 (docs/failure-modes.md). EventBridge and SQS are always moto's.
+
+Each server's tables are built once per session and emptied before each test (``store``), and
+the observer queue is drained before each test (``provisioning``): a test sees only its own
+items and events, whatever OU ids it uses.
 """
 
+import json
 import socket
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -20,17 +24,20 @@ import pytest
 import composition
 from local.cfn_template import load_template, table_logical_ids
 from local.embedded_store import (
+    BATCH_WRITE_LIMIT,
     LOCAL_ENVIRONMENT,
     create_tables,
     embedded_dynamodb,
     local_client,
+    local_session,
     put_items,
 )
-from local.event_bus import published_events, subscribe_observer
 from tests.dynalite import DynaliteServer
 from tests.factories import OuData
 
 DYNAMODB_SERVERS = ("moto", "dynalite")
+FUNCTIONS = ("StatusFunction", "ProvisioningFunction")
+PROGRESS_TABLE = "test-ProgressTable"
 TABLE_CHANGE_SECONDS = 10.0  # how long a table may take to be created or deleted
 
 
@@ -80,35 +87,65 @@ class Store:
         put_items(self.client, self.tables["MEMBERSHIPS_TABLE"], [item])
 
 
-def reset_moto(endpoint: str) -> None:
-    """Forget every table, rule and queue of moto's server (an endpoint only moto has)."""
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=5) as response:
-        assert response.status == 200
-
-
-def delete_all_tables(client: Any) -> None:
-    """What works on any DynamoDB-compatible server: delete every table there is, and wait
-    until they are gone (dynalite deletes in the background, even with --deleteTableMs 0)."""
-    for table_name in client.list_tables()["TableNames"]:
-        client.delete_table(TableName=table_name)
-    deadline = time.monotonic() + TABLE_CHANGE_SECONDS
-    while client.list_tables()["TableNames"]:
-        assert time.monotonic() < deadline, "tables were not deleted in time"
-        time.sleep(0.01)
-
-
 def create_active_tables(
     client: Any, table_names: dict[str, str], function: str = "StatusFunction"
 ) -> None:
-    """Create a function's tables from template.yaml and wait until they take writes
-    (dynalite creates in the background, even with --createTableMs 0)."""
+    """Create a function's tables from template.yaml (those not there yet) and wait until
+    they take writes (dynalite creates in the background, even with --createTableMs 0)."""
     create_tables(client, table_names, function)
     deadline = time.monotonic() + TABLE_CHANGE_SECONDS
     for table_name in table_names.values():
         while client.describe_table(TableName=table_name)["Table"]["TableStatus"] != "ACTIVE":
             assert time.monotonic() < deadline, f"{table_name} did not become active in time"
             time.sleep(0.01)
+
+
+@dataclass
+class Tables:
+    """Every table of both functions on one server, built once per session: building them
+    took most of a second per test, emptying them takes a few milliseconds."""
+
+    client: Any
+    names: dict[str, str]  # environment variable -> table name, for both functions
+    keys: dict[str, list[str]] = field(default_factory=dict)  # table name -> key attributes
+
+    def build(self) -> None:
+        """Create whichever tables are missing (at first, or after a test deleted one)."""
+        for function in FUNCTIONS:
+            create_tables(self.client, self.names, function)
+        create_active_tables(self.client, self.names)  # waits until all are active
+        for table_name in self.names.values():
+            schema = self.client.describe_table(TableName=table_name)["Table"]["KeySchema"]
+            self.keys[table_name] = [part["AttributeName"] for part in schema]
+
+    def ready(self) -> None:
+        """Every table there and empty, whatever the previous test did to them."""
+        if not set(self.names.values()) <= set(self.client.list_tables()["TableNames"]):
+            self.build()
+        for table_name, key in self.keys.items():
+            self._empty(table_name, key)
+
+    def _empty(self, table_name: str, key: list[str]) -> None:
+        scan = self.client.get_paginator("scan").paginate(
+            TableName=table_name,
+            ProjectionExpression=", ".join(f"#{n}" for n in range(len(key))),
+            ExpressionAttributeNames={f"#{n}": name for n, name in enumerate(key)},
+            ConsistentRead=True,
+        )
+        for page in scan:
+            for start in range(0, len(page["Items"]), BATCH_WRITE_LIMIT):
+                batch = page["Items"][start : start + BATCH_WRITE_LIMIT]
+                pending: Any = {table_name: [{"DeleteRequest": {"Key": key}} for key in batch]}
+                while pending:
+                    pending = self.client.batch_write_item(RequestItems=pending).get(
+                        "UnprocessedItems"
+                    )
+
+
+@pytest.fixture(scope="session")
+def server_tables() -> dict[str, Tables]:
+    """Each server's tables by its endpoint, built on first use and kept for the session."""
+    return {}
 
 
 def closed_port() -> int:
@@ -134,25 +171,67 @@ def use_environment(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) 
 
 @pytest.fixture
 def store(
+    server_tables: dict[str, Tables],
     dynamodb_endpoint: str,
-    moto_endpoint: str,
     table_names: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Store]:
-    """Fresh tables from template.yaml, and the handler's environment pointing at them."""
-    reset_moto(moto_endpoint)
-    client = local_client(dynamodb_endpoint)
-    delete_all_tables(client)
-    create_active_tables(client, table_names)
+    """Empty tables from template.yaml, and the handler's environment pointing at them."""
+    tables = server_tables.get(dynamodb_endpoint)
+    if tables is None:
+        names = {**table_names, "PROGRESS_TABLE": PROGRESS_TABLE}
+        tables = server_tables[dynamodb_endpoint] = Tables(local_client(dynamodb_endpoint), names)
+    tables.ready()
     use_environment(
         monkeypatch,
-        {**LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint, **table_names},
+        {
+            **LOCAL_ENVIRONMENT,
+            "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
+            **tables.names,
+        },
     )
-    yield Store(client, table_names)
+    yield Store(tables.client, dict(tables.names))
     clear_composition()
 
 
 OBSERVED_SOURCE = "kenbun.onboarding.test"
+
+
+class Observer:
+    """An SQS queue subscribed to every event of OBSERVED_SOURCE on moto's default bus, set
+    up once per session. Its own rule and queue, apart from local.event_bus's: moto keeps one
+    EventBridge per process, which the local stacks of other tests share."""
+
+    def __init__(self, endpoint: str) -> None:
+        session = local_session()
+        self._sqs = session.client("sqs", endpoint_url=endpoint)
+        events = session.client("events", endpoint_url=endpoint)
+        self._queue_url = self._sqs.create_queue(QueueName="test-observer")["QueueUrl"]
+        queue_arn = self._sqs.get_queue_attributes(
+            QueueUrl=self._queue_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        events.put_rule(
+            Name="test-observer", EventPattern=json.dumps({"source": [OBSERVED_SOURCE]})
+        )
+        events.put_targets(Rule="test-observer", Targets=[{"Id": "observer", "Arn": queue_arn}])
+
+    def received(self) -> list[dict[str, Any]]:
+        """Every event received since the last call, oldest first."""
+        received: list[dict[str, Any]] = []
+        while messages := self._sqs.receive_message(
+            QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+        ).get("Messages", []):
+            for message in messages:
+                received.append(json.loads(message["Body"]))
+                self._sqs.delete_message(
+                    QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+        return sorted(received, key=lambda event: str(event.get("time", "")))
+
+
+@pytest.fixture(scope="session")
+def observer(moto_endpoint: str) -> Observer:
+    return Observer(moto_endpoint)
 
 
 @dataclass
@@ -163,10 +242,11 @@ class Provisioning:
     store: Store
     progress_table: str
     endpoint: str
+    observer: Observer
 
     def published(self) -> list[dict[str, Any]]:
-        """Every event published since the last call, oldest first."""
-        return published_events(self.endpoint)
+        """Every event published since the last call (in this test), oldest first."""
+        return self.observer.received()
 
     def progress(self, ou_id: str) -> dict[str, Any]:
         item = self.store.client.get_item(
@@ -177,21 +257,18 @@ class Provisioning:
 
 @pytest.fixture
 def provisioning(
-    store: Store, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+    store: Store, moto_endpoint: str, observer: Observer, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Provisioning]:
     """The provisioning function's environment: its progress table built from template.yaml
-    and moto's EventBridge as the bus."""
-    progress_table = "test-ProgressTable"
-    create_active_tables(store.client, {"PROGRESS_TABLE": progress_table}, "ProvisioningFunction")
-    subscribe_observer(moto_endpoint, OBSERVED_SOURCE)
+    and moto's EventBridge as the bus, observed from an empty queue."""
+    observer.received()  # what earlier tests published is not this test's
     use_environment(
         monkeypatch,
         {
             "AWS_ENDPOINT_URL_EVENTBRIDGE": moto_endpoint,
-            "PROGRESS_TABLE": progress_table,
             "EVENT_BUS_NAME": "default",
             "EVENT_SOURCE": OBSERVED_SOURCE,
         },
     )
-    yield Provisioning(store, progress_table, moto_endpoint)
+    yield Provisioning(store, PROGRESS_TABLE, moto_endpoint, observer)
     clear_composition()

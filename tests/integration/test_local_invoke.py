@@ -48,18 +48,12 @@ def test_the_command_prints_only_the_response_with_its_body_parsed() -> None:
     assert printed["body"] == DOCUMENTED_EXAMPLE
 
 
-def test_the_command_refuses_a_missing_file() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "local.invoke", "events/no-such-event.json"],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": "src"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert completed.returncode == 2
-    assert "cannot read" in completed.stderr
+def test_the_command_refuses_a_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
+    """In-process: the command above proves `python -m local.invoke` runs main()."""
+    with pytest.raises(SystemExit) as exited:
+        invoke.main(["events/no-such-event.json"])
+    assert exited.value.code == 2
+    assert "cannot read" in capsys.readouterr().err
 
 
 def test_main_prints_the_response_alone_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,20 +3,17 @@ fresh seeded local stack: the result or error and the events published that expe
 promises."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from local.invoke import function_for, invoke_provisioning
+from local.invoke import function_for, invoke_provisioning, main
 from tests.seeded_local_stack import restored_environment
 
 pytestmark = pytest.mark.integration
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = REPO_ROOT / "events" / "provisioning"
+SAMPLES = Path(__file__).resolve().parents[2] / "events" / "provisioning"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((SAMPLES / "expected.json").read_text())
 INCOMPLETE_REQUIRED = "direct-require-complete-ou-partial.json"
 SAMPLE_FILES = sorted(p.name for p in SAMPLES.glob("*.json") if p.name != "expected.json")
@@ -43,19 +40,12 @@ def test_sample_gets_its_expected_outcome_and_events(name: str) -> None:
     assert published == sorted(expected["published"])
 
 
-def test_the_invoke_command_exits_non_zero_for_an_incomplete_required_ou() -> None:
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "local.invoke",
-            str(SAMPLES / "direct-require-complete-ou-partial.json"),
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert completed.returncode == 1
-    assert json.loads(completed.stdout)["errorType"] == "OnboardingIncomplete"
+def test_the_invoke_command_exits_non_zero_for_an_incomplete_required_ou(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """In-process (test_local_invoke.py runs `python -m local.invoke` itself): the exit
+    status main() returns, and the error it prints."""
+    with restored_environment():
+        status = main([str(SAMPLES / INCOMPLETE_REQUIRED)])
+    assert status == 1
+    assert json.loads(capsys.readouterr().out)["errorType"] == "OnboardingIncomplete"

@@ -64,46 +64,62 @@ class InMemoryEvidence:
 
 @dataclass
 class InMemoryProgress:
-    """The progress table's conditional writes, applied to a dict."""
+    """The progress table, with its conditional writes. ``failures`` makes the named method
+    raise (once per listed error) before it changes anything."""
 
     states: dict[str, ProgressState] = field(default_factory=dict)
     rival_claims_first: str | None = None  # another check's id that wins the race
     last_checked_at: dict[str, str] = field(default_factory=dict)
+    failures: dict[str, list[Exception]] = field(default_factory=dict)
+
+    def _maybe_fail(self, method: str) -> None:
+        if self.failures.get(method):
+            raise self.failures[method].pop(0)
 
     def get(self, ou_id: OuId) -> ProgressState:
+        self._maybe_fail("get")
         return self.states.get(ou_id, ProgressState())
 
     def claim_completion(self, ou_id: OuId, completion_id: str, completed_at: str) -> ProgressState:
-        winner = self.rival_claims_first or completion_id
-        if self.get(ou_id).completion_id is None:
-            self.states[ou_id] = replace(
-                self.get(ou_id), completion_id=winner, completed_at=completed_at
-            )
-        return self.get(ou_id)
+        self._maybe_fail("claim_completion")
+        state = self.states.get(ou_id, ProgressState())
+        if state.completion_id is None:
+            winner = self.rival_claims_first or completion_id
+            self.states[ou_id] = replace(state, completion_id=winner, completed_at=completed_at)
+        return self.states[ou_id]
 
     def mark_completion_published(self, ou_id: OuId, completion_id: str) -> None:
-        if self.get(ou_id).completion_id == completion_id:
-            self.states[ou_id] = replace(self.get(ou_id), completion_published=True)
+        self._maybe_fail("mark_completion_published")
+        state = self.states.get(ou_id, ProgressState())
+        if state.completion_id == completion_id:
+            self.states[ou_id] = replace(state, completion_published=True)
 
     def set_regressed(self, ou_id: OuId, regressed: bool, at: str) -> None:
-        self.states[ou_id] = replace(self.get(ou_id), regressed=regressed)
+        self._maybe_fail("set_regressed")
+        state = self.states.get(ou_id, ProgressState())
+        if state.completion_id is not None:
+            self.states[ou_id] = replace(state, regressed=regressed)
 
     def record_steps_completed(
         self, ou_id: OuId, step_ids: frozenset[str], at: str
     ) -> ProgressState:
-        times = {**dict.fromkeys(step_ids, at), **self.get(ou_id).steps_completed_at}
-        self.states[ou_id] = replace(self.get(ou_id), steps_completed_at=times)
-        return self.get(ou_id)
+        self._maybe_fail("record_steps_completed")
+        state = self.states.get(ou_id, ProgressState())
+        times = {**dict.fromkeys(step_ids, at), **state.steps_completed_at}
+        self.states[ou_id] = replace(state, steps_completed_at=times)
+        return self.states[ou_id]
 
     def record_outcome(self, ou_id: OuId, outcome: frozenset[str], checked_at: str) -> None:
+        self._maybe_fail("record_outcome")
         if self.last_checked_at.get(ou_id, "") < checked_at:
             self.last_checked_at[ou_id] = checked_at
-            self.states[ou_id] = replace(self.get(ou_id), last_outcome=outcome)
+            state = self.states.get(ou_id, ProgressState())
+            self.states[ou_id] = replace(state, last_outcome=outcome)
 
 
 @dataclass
 class RecordingBus:
-    """An event bus that fails its next ``failures`` publishes, then records what it gets."""
+    """The event bus: everything published, or ``failures`` more failed publishes first."""
 
     published: list[OnboardingEvent] = field(default_factory=list)
     failures: int = 0

@@ -26,8 +26,7 @@ from tests.factories import (
     rest_event,
     sqs_event,
 )
-from tests.unit.fakes import InMemoryEvidence, InMemoryMemberships
-from tests.unit.test_provisioning import InMemoryProgress, RecordingBus
+from tests.unit.fakes import InMemoryEvidence, InMemoryMemberships, InMemoryProgress, RecordingBus
 
 SECRETS: Final = (
     "tok-SECRET-bearer",

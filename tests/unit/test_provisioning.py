@@ -1,45 +1,50 @@
-"""The completion bookkeeping of ProvisioningCheck, on in-memory ports."""
+"""ProvisioningCheck's completion bookkeeping, branch by branch, on in-memory ports: claim the
+completion id, publish, mark it published, record regressions. A few of these run over the
+wire as well (tests/integration/test_provisioning_check.py, test_faults_provisioning.py)."""
 
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from domain.errors import StoreUnavailable
 from domain.identifiers import OuId
-from domain.provisioning import (
-    COMPLETED,
-    STATUS_CHECKED,
-    ProgressState,
-    ProvisioningCheck,
-)
+from domain.provisioning import COMPLETED, STATUS_CHECKED, ProgressState, ProvisioningCheck
 from domain.service import ChecklistEvaluator
 from tests.factories import OuData
 from tests.unit.fakes import InMemoryEvidence, InMemoryProgress, RecordingBus
 
 OU = OuId("ou-1")
-NOON = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-CONNECT, RULES, LEVELS = "connect_integration", "create_scoring_rules", "set_engagement_levels"
+CHECKED_AT = "2026-11-28T12:00:00.000Z"
+EVERY_STEP_AT = dict.fromkeys(
+    ["connect_integration", "create_scoring_rules", "set_engagement_levels"], CHECKED_AT
+)
+
+
+def completion(state: ProgressState) -> tuple[str | None, str | None, bool]:
+    """The completion bookkeeping of a progress state (id, when, published)."""
+    return state.completion_id, state.completed_at, state.completion_published
 
 
 @dataclass
-class Clock:
-    """Each check a minute after the previous one, from noon."""
+class World:
+    check: ProvisioningCheck
+    evidence: InMemoryEvidence
+    progress: InMemoryProgress
+    bus: RecordingBus
 
-    now: datetime = NOON - timedelta(minutes=1)
+    def completions(self) -> list[dict[str, Any]]:
+        return [e.detail for e in self.bus.published if e.detail_type == COMPLETED]
 
-    def __call__(self) -> datetime:
-        self.now += timedelta(minutes=1)
-        return self.now
+    def lose_every_step(self) -> None:
+        self.evidence.items = {source: [] for source in self.evidence.items}
+
+    def regain_every_step(self) -> None:
+        self.evidence.add(OuData("ou-1").complete())
 
 
-def at(minute: int) -> str:
-    return f"2026-11-28T12:{minute:02d}:00.000Z"
-
-
-def world(
-    *data: OuData,
-) -> tuple[ProvisioningCheck, InMemoryEvidence, InMemoryProgress, RecordingBus]:
+def world(*data: OuData) -> World:
     evidence = InMemoryEvidence()
     for ou in data:
         evidence.add(ou)
@@ -48,180 +53,144 @@ def world(
         ChecklistEvaluator(evidence),
         progress,
         bus,
-        clock=Clock(),
+        clock=lambda: datetime(2026, 11, 28, 12, 0, tzinfo=UTC),
         new_id=lambda: "completion-1",
     )
-    return check, evidence, progress, bus
+    return World(check, evidence, progress, bus)
+
+
+@pytest.fixture
+def complete() -> World:
+    return world(OuData("ou-1").complete())
 
 
 def test_the_result_carries_ou_and_utc_time() -> None:
-    check, *_ = world()
-    result = check.run(OU)
-    assert (result.ou_id, result.checked_at) == ("ou-1", "2026-11-28T12:00:00.000Z")
+    result = world().check.run(OU)
+    assert (result.ou_id, result.checked_at) == ("ou-1", CHECKED_AT)
 
 
-def test_a_race_publishes_the_winners_completion_id() -> None:
-    check, _, progress, bus = world(OuData("ou-1").complete())
-    progress.rival_claims_first = "rival-id"
-    check.run(OU)
-    completed = [e for e in bus.published if e.detail_type == COMPLETED]
-    assert [e.detail["completion_id"] for e in completed] == ["rival-id"]
+def test_an_incomplete_ou_gets_a_status_event_and_no_completion() -> None:
+    w = world(OuData("ou-1").integration())
+    w.check.run(OU)
+    assert w.bus.types() == [STATUS_CHECKED]
+    assert w.bus.published[0].detail["regressed"] is False
+    assert completion(w.progress.get(OU)) == (None, None, False)
 
 
-def test_an_owed_completion_is_published_even_if_the_ou_regressed_meanwhile() -> None:
-    check, evidence, progress, bus = world(OuData("ou-1").complete())
-    bus.failures = 1
-    with pytest.raises(StoreUnavailable):
-        check.run(OU)
-    assert replace(progress.get(OU), steps_completed_at={}) == ProgressState(
-        "completion-1", "2026-11-28T12:00:00.000Z"
-    )
-    evidence.items = {source: [] for source in evidence.items}  # the OU lost every step
-    check.run(OU)
-    assert bus.types() == [STATUS_CHECKED, COMPLETED]
-    assert progress.get(OU).completion_published
-    assert progress.get(OU).regressed
-
-
-def test_a_failed_bookkeeping_write_leads_to_a_duplicate_with_the_same_id() -> None:
-    check, _, progress, bus = world(OuData("ou-1").complete())
-
-    def failing_mark(ou_id: OuId, completion_id: str) -> None:
-        raise StoreUnavailable("throttled")
-
-    progress.mark_completion_published = failing_mark  # type: ignore[method-assign]
-    with pytest.raises(StoreUnavailable):
-        check.run(OU)
-    del progress.mark_completion_published
-    check.run(OU)
-    check.run(OU)
-    ids = [e.detail["completion_id"] for e in bus.published if e.detail_type == COMPLETED]
-    assert ids == ["completion-1", "completion-1"]  # at least once, same id: consumers dedupe
-
-
-# --- first completion times ------------------------------------------------------------------
-
-
-def test_each_step_keeps_the_time_it_was_first_seen_complete() -> None:
-    check, evidence, progress, bus = world(OuData("ou-1").integration())
-    check.run(OU)  # 12:00: connect
-    check.run(OU)  # 12:01: nothing new
-    evidence.add(OuData("ou-1").scoring_rule().engagement_level())
-    check.run(OU)  # 12:02: the rest
-    assert progress.get(OU).steps_completed_at == {CONNECT: at(0), RULES: at(2), LEVELS: at(2)}
-    details = [event.detail["steps_completed_at"] for event in bus.published]
-    assert details == [
-        {CONNECT: at(0)},
-        {CONNECT: at(0)},
-        {CONNECT: at(0), RULES: at(2), LEVELS: at(2)},  # Status Checked
-        {CONNECT: at(0), RULES: at(2), LEVELS: at(2)},  # Completed
+def test_a_complete_ou_is_claimed_published_then_marked(complete: World) -> None:
+    complete.check.run(OU)
+    assert complete.bus.types() == [STATUS_CHECKED, COMPLETED]
+    assert complete.completions() == [
+        {
+            "ou_id": "ou-1",
+            "completion_id": "completion-1",
+            "completed_at": CHECKED_AT,
+            "steps_completed_at": EVERY_STEP_AT,
+        }
     ]
-    assert bus.types()[-1] == COMPLETED
+    assert completion(complete.progress.get(OU)) == ("completion-1", CHECKED_AT, True)
 
 
-def test_a_retry_after_a_failed_publish_keeps_the_first_times() -> None:
-    check, _, progress, bus = world(OuData("ou-1").complete())
-    bus.failures = 1
+def test_later_checks_never_publish_a_second_completion(complete: World) -> None:
+    for _ in range(3):
+        complete.check.run(OU)
+    assert complete.bus.types() == [STATUS_CHECKED, COMPLETED, STATUS_CHECKED, STATUS_CHECKED]
+
+
+def test_a_race_publishes_the_winners_completion_id(complete: World) -> None:
+    complete.progress.rival_claims_first = "rival-id"
+    complete.check.run(OU)
+    assert [c["completion_id"] for c in complete.completions()] == ["rival-id"]
+
+
+@pytest.mark.parametrize("failing", ["get", "claim_completion"])
+def test_a_failure_before_the_claim_is_recorded_publishes_nothing(
+    complete: World, failing: str
+) -> None:
+    complete.progress.failures[failing] = [StoreUnavailable("throttled")]
     with pytest.raises(StoreUnavailable):
-        check.run(OU)  # 12:00, recorded, not published
-    check.run(OU)  # 12:01
-    [completed] = [e for e in bus.published if e.detail_type == COMPLETED]
-    assert completed.detail["steps_completed_at"] == {CONNECT: at(0), RULES: at(0), LEVELS: at(0)}
-    assert progress.get(OU).steps_completed_at[CONNECT] == at(0)
+        complete.check.run(OU)
+    assert complete.bus.published == []
+    assert completion(complete.progress.get(OU)) == (None, None, False)
+    complete.check.run(OU)  # the trigger's retry
+    assert [c["completion_id"] for c in complete.completions()] == ["completion-1"]
 
 
-def test_a_regressed_step_leaves_status_checked_and_returns_with_its_first_time() -> None:
-    ou = OuData("ou-1").complete()
-    check, evidence, _, bus = world(ou)
-    check.run(OU)  # 12:00: all complete
-    evidence.items = {source: [] for source in evidence.items}
-    evidence.add(
-        OuData("ou-1", scoring_rules=ou.scoring_rules, engagement_levels=ou.engagement_levels)
-    )
-    check.run(OU)  # 12:01: the integration is gone
-    evidence.add(ou)
-    check.run(OU)  # 12:02: back
-    checked = [e.detail for e in bus.published if e.detail_type == STATUS_CHECKED]
-    assert [sorted(d["steps_completed_at"]) for d in checked] == [
-        [CONNECT, RULES, LEVELS],
-        [RULES, LEVELS],
-        [CONNECT, RULES, LEVELS],
+def test_a_failing_checklist_records_and_publishes_nothing(complete: World) -> None:
+    complete.evidence.failures = {
+        source: StoreUnavailable("down") for source in complete.evidence.items
+    }
+    with pytest.raises(StoreUnavailable):
+        complete.check.run(OU)
+    assert (complete.bus.published, complete.progress.states) == ([], {})
+
+
+def test_a_failed_publish_leaves_the_completion_recorded_and_owed(complete: World) -> None:
+    complete.bus.failures = 1
+    with pytest.raises(StoreUnavailable):
+        complete.check.run(OU)
+    # Recorded, not claimed as published.
+    assert completion(complete.progress.get(OU)) == ("completion-1", CHECKED_AT, False)
+    complete.check.run(OU)
+    assert [c["completion_id"] for c in complete.completions()] == ["completion-1"]
+    assert complete.progress.get(OU).completion_published
+
+
+def test_an_owed_completion_is_published_even_if_the_ou_regressed_meanwhile(
+    complete: World,
+) -> None:
+    complete.bus.failures = 1
+    with pytest.raises(StoreUnavailable):
+        complete.check.run(OU)
+    complete.lose_every_step()
+    complete.check.run(OU)
+    assert complete.bus.types() == [STATUS_CHECKED, COMPLETED]
+    assert complete.progress.get(OU).completion_published
+    assert complete.progress.get(OU).regressed
+
+
+def test_a_failed_mark_leads_to_a_duplicate_with_the_same_id(complete: World) -> None:
+    complete.progress.failures["mark_completion_published"] = [StoreUnavailable("throttled")]
+    with pytest.raises(StoreUnavailable):
+        complete.check.run(OU)
+    complete.check.run(OU)
+    complete.check.run(OU)
+    # At least once, under one id: consumers drop the duplicate.
+    assert [c["completion_id"] for c in complete.completions()] == ["completion-1"] * 2
+
+
+def test_a_regression_is_recorded_once_and_cleared_when_the_step_returns(complete: World) -> None:
+    complete.check.run(OU)
+    complete.lose_every_step()
+    complete.check.run(OU)
+    complete.check.run(OU)
+    assert complete.progress.get(OU).regressed
+    complete.regain_every_step()
+    complete.check.run(OU)
+    assert not complete.progress.get(OU).regressed
+    regressed = [
+        e.detail["regressed"] for e in complete.bus.published if e.detail_type == STATUS_CHECKED
     ]
-    assert checked[2]["steps_completed_at"][CONNECT] == at(0)
-    assert checked[1]["regressed"] is True
+    assert regressed == [False, True, True, False]
+    assert len(complete.completions()) == 1  # never a second completion
 
 
-# --- news only (stream-triggered checks) -------------------------------------------------------
-
-
-def test_an_unchanged_outcome_publishes_nothing_when_only_news_is_wanted() -> None:
-    check, _, progress, bus = world(OuData("ou-1").integration())
-    check.run(OU, news_only=True)  # the first step done is news
-    check.run(OU, news_only=True)
-    assert bus.types() == [STATUS_CHECKED]
-    assert bus.attempts == 1  # no empty publish either
-    assert progress.get(OU).last_outcome == {CONNECT}
-
-
-def test_a_changed_outcome_is_news() -> None:
-    check, evidence, _, bus = world(OuData("ou-1").integration())
-    check.run(OU, news_only=True)
-    evidence.add(OuData("ou-1").scoring_rule())
-    check.run(OU, news_only=True)
-    assert bus.types() == [STATUS_CHECKED, STATUS_CHECKED]
-    assert [e.detail["completed_count"] for e in bus.published] == [1, 2]
-
-
-def test_other_triggers_publish_every_check_and_record_the_outcome() -> None:
-    check, _, progress, bus = world(OuData("ou-1").integration())
-    check.run(OU)
-    check.run(OU)
-    assert bus.types() == [STATUS_CHECKED, STATUS_CHECKED]
-    check.run(OU, news_only=True)  # what they published is not news any more
-    assert len(bus.published) == 2
-    assert progress.get(OU).last_outcome == {CONNECT}
-
-
-def test_an_owed_completion_is_published_alone_when_the_outcome_is_unchanged() -> None:
-    check, _, progress, bus = world(OuData("ou-1").complete())
-    progress.states["ou-1"] = ProgressState(
-        "completion-0", at(0), last_outcome=frozenset({CONNECT, RULES, LEVELS})
-    )  # recorded before a publish failed, then a check of another trigger recorded the outcome
-    check.run(OU, news_only=True)
-    assert bus.types() == [COMPLETED]
-    assert bus.published[0].detail["completion_id"] == "completion-0"
-    assert progress.get(OU).completion_published
-
-
-def test_a_failed_publish_leaves_the_outcome_news_for_the_retry() -> None:
-    check, _, progress, bus = world(OuData("ou-1").complete())
-    bus.failures = 1
+def test_a_failed_regression_write_is_retried_by_the_next_check(complete: World) -> None:
+    complete.check.run(OU)
+    complete.lose_every_step()
+    complete.progress.failures["set_regressed"] = [StoreUnavailable("throttled")]
     with pytest.raises(StoreUnavailable):
-        check.run(OU, news_only=True)
-    assert progress.get(OU).last_outcome == frozenset()
-    check.run(OU, news_only=True)
-    check.run(OU, news_only=True)  # the replay of a batch already handled
-    assert bus.types() == [STATUS_CHECKED, COMPLETED]
+        complete.check.run(OU)
+    assert not complete.progress.get(OU).regressed
+    complete.check.run(OU)
+    assert complete.progress.get(OU).regressed
 
 
-def test_a_failure_after_the_publish_republishes_under_the_same_ids() -> None:
-    check, _, progress, bus = world(OuData("ou-1").complete())
-
-    def failing_record(ou_id: OuId, outcome: frozenset[str], checked_at: str) -> None:
-        raise StoreUnavailable("throttled")
-
-    progress.record_outcome = failing_record  # type: ignore[method-assign]
-    with pytest.raises(StoreUnavailable):
-        check.run(OU, news_only=True)
-    del progress.record_outcome
-    check.run(OU, news_only=True)
-    # The completion was marked published before the failure: only the status is repeated.
-    assert bus.types() == [STATUS_CHECKED, COMPLETED, STATUS_CHECKED]
-    assert progress.get(OU).last_outcome == {CONNECT, RULES, LEVELS}
-
-
-def test_a_change_that_completes_nothing_is_no_news_and_records_nothing() -> None:
-    check, _, progress, bus = world(OuData("ou-1").scoring_rule(origin="system_default"))
-    check.run(OU, news_only=True)
-    assert bus.published == []
-    assert "ou-1" not in progress.states
+def test_an_incomplete_ou_that_never_completed_is_never_regressed() -> None:
+    w = world(OuData("ou-1").integration())
+    w.check.run(OU)
+    w.lose_every_step()
+    w.check.run(OU)
+    assert completion(w.progress.get(OU)) == (None, None, False)
+    assert not w.progress.get(OU).regressed
+    assert [e.detail["regressed"] for e in w.bus.published] == [False, False]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import composition
@@ -70,11 +70,6 @@ def world_and_its_variant(draw: st.DrawFn) -> tuple[World, World]:
     return world, others_changed(world, draw, PRINCIPALS)
 
 
-@settings(
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
 @given(worlds_pair=world_and_its_variant())
 def test_an_answer_depends_only_on_the_asked_ous_data_and_membership(
     wiring: Wiring, worlds_pair: tuple[World, World]
