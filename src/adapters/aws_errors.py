@@ -1,8 +1,8 @@
 """Map AWS SDK failures to domain errors, by error code and exception type, never by message.
 
 Transient failures (throttling, 5xx, timeouts, dropped or garbled responses) become
-StoreUnavailable, which callers may retry. Failures retrying cannot fix (missing table, denied
-access, invalid request, missing credentials) become StoreMisconfigured. Either way the AWS
+DependencyUnavailable, which callers may retry. Failures retrying cannot fix (missing table, denied
+access, invalid request, missing credentials) become DependencyMisconfigured. Either way the AWS
 message stays in our logs and never reaches a caller.
 
 A garbled response needs two guards. botocore parses a 2xx body that is not JSON (a proxy's
@@ -27,7 +27,7 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
-from domain.errors import StoreMisconfigured, StoreUnavailable
+from domain.errors import DependencyMisconfigured, DependencyUnavailable
 
 TRANSIENT_ERROR_CODES: Final = frozenset(
     {
@@ -89,20 +89,20 @@ def translated_aws_errors(operation: str) -> Iterator[None]:
     except ClientError as error:
         code = error_code(error) or "unknown"
         if is_transient(error):
-            raise StoreUnavailable(f"{operation} failed: {code}") from error
-        raise StoreMisconfigured(f"{operation} failed: {code}") from error
+            raise DependencyUnavailable(f"{operation} failed: {code}") from error
+        raise DependencyMisconfigured(f"{operation} failed: {code}") from error
     except _TRANSIENT_SDK_ERRORS as error:
-        raise StoreUnavailable(f"{operation} failed: {type(error).__name__}") from error
+        raise DependencyUnavailable(f"{operation} failed: {type(error).__name__}") from error
     except BotoCoreError as error:
-        raise StoreMisconfigured(f"{operation} failed: {type(error).__name__}") from error
+        raise DependencyMisconfigured(f"{operation} failed: {type(error).__name__}") from error
     except _MALFORMED_RESPONSE_ERRORS as error:
-        raise StoreUnavailable(f"{operation} failed: malformed response") from error
+        raise DependencyUnavailable(f"{operation} failed: malformed response") from error
 
 
 def reject_unparsable_responses(client: Any) -> None:
-    """Make ``client`` raise ResponseParserError (so StoreUnavailable) for a successful response
-    whose body is not a JSON object, instead of parsing it as an empty result. Registering it
-    again on the same client changes nothing."""
+    """Make ``client`` raise ResponseParserError (so DependencyUnavailable) for a successful
+    response whose body is not a JSON object, instead of parsing it as an empty result.
+    Registering it again on the same client changes nothing."""
     client.meta.events.register(
         "before-parse", _require_json_object_body, unique_id=_UNPARSABLE_GUARD_ID
     )

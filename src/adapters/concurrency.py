@@ -10,7 +10,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from time import monotonic
 from typing import Any, TypeVar
 
-from domain.errors import StoreUnavailable
+from domain.errors import DependencyUnavailable
 from domain.ports import FirstLook
 
 ResultT = TypeVar("ResultT")
@@ -58,7 +58,7 @@ class ThreadPoolCheckRunner:
         deadline: float,
         also_abandon: Iterable[Future[Any]] = (),
     ) -> list[ResultT]:
-        """Every future's result in order; or the first failure; or StoreUnavailable once
+        """Every future's result in order; or the first failure; or DependencyUnavailable once
         the deadline has passed. On failure, everything still running is abandoned."""
         done, pending = wait(futures, max(0.0, deadline - monotonic()), FIRST_EXCEPTION)
         failed = next((f for f in futures if f in done and f.exception() is not None), None)
@@ -68,7 +68,7 @@ class ThreadPoolCheckRunner:
         error = None if failed is None else failed.exception()
         if error is not None:
             raise error
-        raise StoreUnavailable(f"checks did not finish within {self._deadline_seconds}s")
+        raise DependencyUnavailable(f"checks did not finish within {self._deadline_seconds}s")
 
     def _abandon(self, futures: Iterable[Future[Any]]) -> None:
         """Give up on reads still in flight. Queued ones never start; running ones end within

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 from adapters.aws_errors import translated_aws_errors
-from domain.errors import StoreUnavailable
+from domain.errors import DependencyUnavailable
 from domain.provisioning import OnboardingEvent, PublishFailed
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class EventBridgePublisher:
         # Published means an event id for every entry. A response that does not account for
         # each entry proves nothing was published: the completion must stay owed.
         if len(results) != len(entries):
-            raise StoreUnavailable("EventBridge PutEvents failed: malformed response")
+            raise DependencyUnavailable("EventBridge PutEvents failed: malformed response")
         if failed_count or any("EventId" not in result for result in results):
             codes = sorted({r.get("ErrorCode", "?") for r in results if "EventId" not in r})
             raise PublishFailed(f"EventBridge rejected entries: {', '.join(codes)}")

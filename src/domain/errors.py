@@ -17,12 +17,14 @@ class InvalidRequest(OnboardingError):
     """A workflow's request is malformed: no OU id, a malformed one, or an unknown shape."""
 
 
-class StoreUnavailable(OnboardingError):
-    """A backing store was throttled, failing or too slow; retrying later may succeed."""
+class DependencyUnavailable(OnboardingError):
+    """A dependency (DynamoDB, EventBridge) was throttled, failing or too slow, or the checks
+    outlasted the request's deadline; retrying later may succeed."""
 
 
-class StoreMisconfigured(OnboardingError):
-    """A backing store rejected the request for a reason retrying cannot fix (no such table)."""
+class DependencyMisconfigured(OnboardingError):
+    """A dependency rejected the request for a reason retrying cannot fix (no such table,
+    access denied)."""
 
 
 class ConfigurationError(OnboardingError):

@@ -12,7 +12,8 @@ class MembershipsRepository(Protocol):
     """Who belongs to which OU."""
 
     def is_active_member(self, ou_id: OuId, principal_id: PrincipalId) -> bool:
-        """True when the membership exists and is active. Raises StoreUnavailable on failure."""
+        """True when the membership exists and is active. Raises DependencyUnavailable on
+        failure."""
         ...
 
 
@@ -43,7 +44,7 @@ class EvidenceRepository(Protocol):
 
     def first_look(self, ou_id: OuId, criteria: EvidenceCriteria) -> FirstLook:
         """One small read (a bounded first page) of the OU's items for ``criteria``: cheap
-        enough to start before the caller's membership is known. Raises StoreUnavailable."""
+        enough to start before the caller's membership is known. Raises DependencyUnavailable."""
         ...
 
 

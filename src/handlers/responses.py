@@ -10,11 +10,11 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from domain.errors import (
     AccessDenied,
     ConfigurationError,
+    DependencyMisconfigured,
+    DependencyUnavailable,
     EvidenceReadLimitExceeded,
     NotAuthenticated,
     OnboardingError,
-    StoreMisconfigured,
-    StoreUnavailable,
 )
 from handlers.conditional import entity_tag, is_not_modified
 
@@ -31,12 +31,12 @@ ERROR_RESPONSES: Final[dict[type[OnboardingError], tuple[HTTPStatus, str, str]]]
         "forbidden",
         "Your account does not have access to the selected Organizational Unit.",
     ),
-    StoreUnavailable: (
+    DependencyUnavailable: (
         HTTPStatus.SERVICE_UNAVAILABLE,
         "service_unavailable",
         "Onboarding status is temporarily unavailable. Retry shortly.",
     ),
-    StoreMisconfigured: (
+    DependencyMisconfigured: (
         HTTPStatus.INTERNAL_SERVER_ERROR,
         "internal_error",
         "An internal error occurred.",

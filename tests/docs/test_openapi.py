@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 import composition
 from domain.checklist import EvidenceSource
-from domain.errors import StoreMisconfigured, StoreUnavailable
+from domain.errors import DependencyMisconfigured, DependencyUnavailable
 from domain.service import ChecklistEvaluator, OnboardingStatusService
 from handlers import api_schema
 from handlers.responses import ERROR_RESPONSES, METHOD_NOT_ALLOWED, NOT_FOUND
@@ -317,7 +317,7 @@ def test_real_answers_match_their_documented_schema_and_headers(
 @pytest.mark.usefixtures("wired")
 @pytest.mark.parametrize(
     ("failure", "status"),
-    [(StoreUnavailable("throttled"), "503"), (StoreMisconfigured("no table"), "500")],
+    [(DependencyUnavailable("throttled"), "503"), (DependencyMisconfigured("no table"), "500")],
 )
 def test_real_failures_match_their_documented_schema_and_headers(
     document: dict[str, Any], evidence: InMemoryEvidence, failure: Exception, status: str

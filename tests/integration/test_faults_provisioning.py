@@ -11,7 +11,7 @@ from typing import Any, Final
 
 import pytest
 
-from domain.errors import StoreUnavailable
+from domain.errors import DependencyUnavailable
 from domain.provisioning import PublishFailed
 from handlers.provisioning_check import lambda_handler
 from tests.factories import LambdaContextStub, OuData
@@ -158,7 +158,7 @@ def test_a_fault_fails_the_check_and_a_retry_completes_it_once(
 ) -> None:
     proxy.inject(call.rule(case.fault))
 
-    with pytest.raises((StoreUnavailable, PublishFailed)):
+    with pytest.raises((DependencyUnavailable, PublishFailed)):
         check()
 
     attempts = len(
@@ -182,7 +182,7 @@ def test_a_fault_before_anything_is_recorded_publishes_nothing(
     provisioning: Provisioning, proxy: FaultProxy
 ) -> None:
     proxy.inject(Call(QUERY, "test-EngagementLevelsTable").rule(ServiceError(500, "Internal")))
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(DependencyUnavailable):
         check()
     assert provisioning.published() == []
     assert provisioning.progress("ou-1") == {}

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain.errors import InvalidRequest, StoreMisconfigured, StoreUnavailable
+from domain.errors import DependencyMisconfigured, DependencyUnavailable, InvalidRequest
 from domain.provisioning import OnboardingIncomplete
 from handlers.provisioning_check import lambda_handler
 from tests.factories import LambdaContextStub, OuData, eventbridge_event, sqs_event
@@ -132,7 +132,7 @@ def test_a_failed_publish_is_repaired_by_a_later_check(
 ) -> None:
     provisioning.store.seed(OuData("ou-1").complete())
     use_environment(monkeypatch, {"EVENT_BUS_NAME": "bus-not-created-yet"})
-    with pytest.raises(StoreMisconfigured):
+    with pytest.raises(DependencyMisconfigured):
         invoke({"ou_id": "ou-1"})
     state = provisioning.progress("ou-1")
     assert state["completion_published"] is False  # recorded, not claimed as published
@@ -151,7 +151,7 @@ def test_an_unreachable_bus_fails_the_check_and_a_later_one_publishes(
     provisioning.store.seed(OuData("ou-1").complete())
     unreachable = f"http://127.0.0.1:{closed_port()}"
     use_environment(monkeypatch, {"AWS_ENDPOINT_URL_EVENTBRIDGE": unreachable})
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(DependencyUnavailable):
         invoke({"ou_id": "ou-1"})
     assert provisioning.progress("ou-1")["completion_published"] is False
 
@@ -204,6 +204,6 @@ def test_a_store_failure_fails_the_check_and_publishes_nothing(
 ) -> None:
     provisioning.store.seed(OuData("ou-1").complete())
     use_environment(monkeypatch, {"AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{closed_port()}"})
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(DependencyUnavailable):
         invoke({"ou_id": "ou-1"})
     assert provisioning.published() == []

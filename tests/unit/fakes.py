@@ -7,7 +7,7 @@ from typing import Any
 
 from adapters.dynamodb import FIRST_PAGE_SIZE
 from domain.checklist import EvidenceCriteria, EvidenceSource
-from domain.errors import StoreUnavailable
+from domain.errors import DependencyUnavailable
 from domain.identifiers import OuId, PrincipalId
 from domain.ports import FirstLook
 from domain.provisioning import OnboardingEvent, ProgressState
@@ -129,7 +129,7 @@ class RecordingBus:
         self.attempts += 1
         if self.failures:
             self.failures -= 1
-            raise StoreUnavailable("bus throttled")
+            raise DependencyUnavailable("bus throttled")
         self.published.extend(events)
 
     def types(self) -> list[str]:

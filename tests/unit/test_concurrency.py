@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from adapters.concurrency import ThreadPoolCheckRunner
-from domain.errors import StoreUnavailable
+from domain.errors import DependencyUnavailable
 from domain.ports import FirstLook
 
 
@@ -40,9 +40,9 @@ def test_checks_run_concurrently(runner: ThreadPoolCheckRunner) -> None:
 
 def test_one_failing_check_fails_the_whole_run(runner: ThreadPoolCheckRunner) -> None:
     def fail() -> bool:
-        raise StoreUnavailable("throttled")
+        raise DependencyUnavailable("throttled")
 
-    with pytest.raises(StoreUnavailable, match="throttled"):
+    with pytest.raises(DependencyUnavailable, match="throttled"):
         runner.run(looks(lambda: True, fail, lambda: True))
 
 
@@ -50,7 +50,7 @@ def test_a_check_past_the_deadline_fails_the_run() -> None:
     release = threading.Event()
     runner = ThreadPoolCheckRunner(max_workers=2, deadline_seconds=0.05)
     try:
-        with pytest.raises(StoreUnavailable, match="did not finish"):
+        with pytest.raises(DependencyUnavailable, match="did not finish"):
             runner.run(looks(lambda: True, lambda: release.wait(5)))
     finally:
         release.set()
@@ -61,7 +61,7 @@ def test_reads_left_in_flight_never_hold_up_the_next_request() -> None:
     release = threading.Event()
     runner = ThreadPoolCheckRunner(max_workers=4, deadline_seconds=0.05)
     try:
-        with pytest.raises(StoreUnavailable):
+        with pytest.raises(DependencyUnavailable):
             runner.run(looks(*[lambda: release.wait(5)] * 4))  # all four workers stuck
         barrier = threading.Barrier(4, timeout=1.0)
 
@@ -81,10 +81,10 @@ def test_after_a_failure_the_next_request_gets_every_worker() -> None:
     runner = ThreadPoolCheckRunner(max_workers=2, deadline_seconds=2.0)
 
     def fail() -> bool:
-        raise StoreUnavailable("throttled")
+        raise DependencyUnavailable("throttled")
 
     try:
-        with pytest.raises(StoreUnavailable, match="throttled"):
+        with pytest.raises(DependencyUnavailable, match="throttled"):
             runner.run(looks(fail, lambda: release.wait(5)))
         barrier = threading.Barrier(2, timeout=1.0)
         assert runner.run(looks(*[lambda: barrier.wait() >= 0] * 2)) == [True, True]
@@ -140,14 +140,14 @@ def test_a_failed_run_leaves_no_thread_or_check_behind(failure: str) -> None:
 
     def fail() -> bool:
         if failure == "error":
-            raise StoreUnavailable("throttled")
+            raise DependencyUnavailable("throttled")
         return release.wait(5)
 
     def queued() -> bool:
         queued_started.set()
         return True
 
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(DependencyUnavailable):
         runner.run(looks(fail, lambda: release.wait(5), queued))
     spawned = check_threads() - before
     release.set()
@@ -178,7 +178,7 @@ def test_a_closed_gate_answers_at_once_whatever_the_first_looks_do(
     read_on_called = threading.Event()
 
     def fail() -> FirstLook:
-        raise StoreUnavailable("the OU's table is throttled")
+        raise DependencyUnavailable("the OU's table is throttled")
 
     def slow() -> FirstLook:
         release.wait(5)
@@ -219,9 +219,9 @@ def test_nothing_is_read_past_a_first_look_before_the_gate_opens(
 
 def test_a_failing_gate_fails_the_run(runner: ThreadPoolCheckRunner) -> None:
     def gate() -> bool:
-        raise StoreUnavailable("memberships throttled")
+        raise DependencyUnavailable("memberships throttled")
 
-    with pytest.raises(StoreUnavailable, match="memberships"):
+    with pytest.raises(DependencyUnavailable, match="memberships"):
         runner.run_gated(gate, looks(lambda: True))
 
 
@@ -230,7 +230,7 @@ def test_one_deadline_bounds_first_looks_and_reading_on() -> None:
     runner = ThreadPoolCheckRunner(max_workers=2, deadline_seconds=0.2)
     try:
         started = time.monotonic()
-        with pytest.raises(StoreUnavailable, match="did not finish"):
+        with pytest.raises(DependencyUnavailable, match="did not finish"):
             runner.run([undecided(lambda: release.wait(5))])
         assert time.monotonic() - started < 1.0
     finally:

@@ -16,7 +16,7 @@ from botocore.stub import ANY, Stubber
 
 from adapters.dynamodb import FIRST_PAGE_SIZE, PAGE_GROWTH, DynamoDbEvidence, DynamoDbMemberships
 from domain.checklist import CHECKLIST, EvidenceSource
-from domain.errors import StoreMisconfigured, StoreUnavailable
+from domain.errors import DependencyMisconfigured, DependencyUnavailable
 from domain.identifiers import OuId, PrincipalId
 
 TABLES = {source: f"t-{source}" for source in EvidenceSource}
@@ -187,13 +187,13 @@ def test_throttling_and_service_errors_are_unavailable(
     client: Any, stub: Stubber, code: str
 ) -> None:
     stub.add_client_error("query", service_error_code=code, http_status_code=400)
-    with pytest.raises(StoreUnavailable, match=code):
+    with pytest.raises(DependencyUnavailable, match=code):
         DynamoDbEvidence(client, TABLES).first_look(OuId("ou-1"), RULES).outcome()
 
 
 def test_an_unknown_5xx_code_is_unavailable(client: Any, stub: Stubber) -> None:
     stub.add_client_error("get_item", service_error_code="SomethingNew", http_status_code=503)
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(DependencyUnavailable):
         DynamoDbMemberships(client, "m").is_active_member(OuId("ou-1"), PrincipalId("a"))
 
 
@@ -210,7 +210,7 @@ def test_errors_retrying_cannot_fix_are_misconfiguration(
     client: Any, stub: Stubber, code: str, status: int
 ) -> None:
     stub.add_client_error("get_item", service_error_code=code, http_status_code=status)
-    with pytest.raises(StoreMisconfigured, match=code):
+    with pytest.raises(DependencyMisconfigured, match=code):
         DynamoDbMemberships(client, "m").is_active_member(OuId("ou-1"), PrincipalId("a"))
 
 
@@ -227,5 +227,5 @@ def test_sdk_transport_errors_are_unavailable(error: Exception) -> None:
         def query(self, **_: Any) -> Any:
             raise error
 
-    with pytest.raises(StoreUnavailable, match=type(error).__name__):
+    with pytest.raises(DependencyUnavailable, match=type(error).__name__):
         DynamoDbEvidence(FailingClient(), TABLES).first_look(OuId("ou-1"), RULES).outcome()  # type: ignore[arg-type]

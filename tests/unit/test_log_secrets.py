@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 import composition
 from domain.checklist import EvidenceSource
-from domain.errors import InvalidRequest, StoreUnavailable
+from domain.errors import DependencyUnavailable, InvalidRequest
 from domain.provisioning import ProvisioningCheck
 from domain.service import ChecklistEvaluator, OnboardingStatusService
 from handlers import provisioning_check, status_api
@@ -144,7 +144,7 @@ API_CASES: Final = {
     "403": (lambda: http_event_with_secrets(ou_id="ou-2"), None, 403),
     "404": (lambda: http_event_with_secrets(path="/elsewhere"), None, 404),
     "405": (lambda: http_event_with_secrets(method="POST"), None, 405),
-    "503": (http_event_with_secrets, StoreUnavailable("ThrottlingException"), 503),
+    "503": (http_event_with_secrets, DependencyUnavailable("ThrottlingException"), 503),
     "500-unexpected": (http_event_with_secrets, KeyError("boom"), 500),
     "500-unusable-event": (
         lambda: {**http_event_with_secrets(), "requestContext": f"Bearer {BEARER}"},

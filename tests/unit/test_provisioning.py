@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain.errors import StoreUnavailable
+from domain.errors import DependencyUnavailable
 from domain.identifiers import OuId
 from domain.provisioning import COMPLETED, STATUS_CHECKED, ProgressState, ProvisioningCheck
 from domain.service import ChecklistEvaluator
@@ -107,8 +107,8 @@ def test_a_race_publishes_the_winners_completion_id(complete: World) -> None:
 def test_a_failure_before_the_claim_is_recorded_publishes_nothing(
     complete: World, failing: str
 ) -> None:
-    complete.progress.failures[failing] = [StoreUnavailable("throttled")]
-    with pytest.raises(StoreUnavailable):
+    complete.progress.failures[failing] = [DependencyUnavailable("throttled")]
+    with pytest.raises(DependencyUnavailable):
         complete.check.run(OU)
     assert complete.bus.published == []
     assert completion(complete.progress.get(OU)) == (None, None, False)
@@ -118,16 +118,16 @@ def test_a_failure_before_the_claim_is_recorded_publishes_nothing(
 
 def test_a_failing_checklist_records_and_publishes_nothing(complete: World) -> None:
     complete.evidence.failures = {
-        source: StoreUnavailable("down") for source in complete.evidence.items
+        source: DependencyUnavailable("down") for source in complete.evidence.items
     }
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(DependencyUnavailable):
         complete.check.run(OU)
     assert (complete.bus.published, complete.progress.states) == ([], {})
 
 
 def test_a_failed_publish_leaves_the_completion_recorded_and_owed(complete: World) -> None:
     complete.bus.failures = 1
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(DependencyUnavailable):
         complete.check.run(OU)
     # Recorded, not claimed as published.
     assert completion(complete.progress.get(OU)) == ("completion-1", CHECKED_AT, False)
@@ -140,7 +140,7 @@ def test_an_owed_completion_is_published_even_if_the_ou_regressed_meanwhile(
     complete: World,
 ) -> None:
     complete.bus.failures = 1
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(DependencyUnavailable):
         complete.check.run(OU)
     complete.lose_every_step()
     complete.check.run(OU)
@@ -150,8 +150,8 @@ def test_an_owed_completion_is_published_even_if_the_ou_regressed_meanwhile(
 
 
 def test_a_failed_mark_leads_to_a_duplicate_with_the_same_id(complete: World) -> None:
-    complete.progress.failures["mark_completion_published"] = [StoreUnavailable("throttled")]
-    with pytest.raises(StoreUnavailable):
+    complete.progress.failures["mark_completion_published"] = [DependencyUnavailable("throttled")]
+    with pytest.raises(DependencyUnavailable):
         complete.check.run(OU)
     complete.check.run(OU)
     complete.check.run(OU)
@@ -178,8 +178,8 @@ def test_a_regression_is_recorded_once_and_cleared_when_the_step_returns(complet
 def test_a_failed_regression_write_is_retried_by_the_next_check(complete: World) -> None:
     complete.check.run(OU)
     complete.lose_every_step()
-    complete.progress.failures["set_regressed"] = [StoreUnavailable("throttled")]
-    with pytest.raises(StoreUnavailable):
+    complete.progress.failures["set_regressed"] = [DependencyUnavailable("throttled")]
+    with pytest.raises(DependencyUnavailable):
         complete.check.run(OU)
     assert not complete.progress.get(OU).regressed
     complete.check.run(OU)

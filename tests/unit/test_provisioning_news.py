@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.errors import StoreUnavailable
+from domain.errors import DependencyUnavailable
 from domain.identifiers import OuId
 from domain.provisioning import (
     COMPLETED,
@@ -60,10 +60,10 @@ def test_a_failed_bookkeeping_write_leads_to_a_duplicate_with_the_same_id() -> N
     check, _, progress, bus = world(OuData("ou-1").complete())
 
     def failing_mark(ou_id: OuId, completion_id: str) -> None:
-        raise StoreUnavailable("throttled")
+        raise DependencyUnavailable("throttled")
 
     progress.mark_completion_published = failing_mark  # type: ignore[method-assign]
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(DependencyUnavailable):
         check.run(OU)
     del progress.mark_completion_published
     check.run(OU)
@@ -95,7 +95,7 @@ def test_each_step_keeps_the_time_it_was_first_seen_complete() -> None:
 def test_a_retry_after_a_failed_publish_keeps_the_first_times() -> None:
     check, _, progress, bus = world(OuData("ou-1").complete())
     bus.failures = 1
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(DependencyUnavailable):
         check.run(OU)  # 12:00, recorded, not published
     check.run(OU)  # 12:01
     [completed] = [e for e in bus.published if e.detail_type == COMPLETED]
@@ -169,7 +169,7 @@ def test_an_owed_completion_is_published_alone_when_the_outcome_is_unchanged() -
 def test_a_failed_publish_leaves_the_outcome_news_for_the_retry() -> None:
     check, _, progress, bus = world(OuData("ou-1").complete())
     bus.failures = 1
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(DependencyUnavailable):
         check.run(OU, news_only=True)
     assert progress.get(OU).last_outcome == frozenset()
     check.run(OU, news_only=True)
@@ -181,10 +181,10 @@ def test_a_failure_after_the_publish_republishes_under_the_same_ids() -> None:
     check, _, progress, bus = world(OuData("ou-1").complete())
 
     def failing_record(ou_id: OuId, outcome: frozenset[str], checked_at: str) -> None:
-        raise StoreUnavailable("throttled")
+        raise DependencyUnavailable("throttled")
 
     progress.record_outcome = failing_record  # type: ignore[method-assign]
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(DependencyUnavailable):
         check.run(OU, news_only=True)
     del progress.record_outcome
     check.run(OU, news_only=True)

@@ -6,7 +6,7 @@ import pytest
 
 from adapters.concurrency import ThreadPoolCheckRunner
 from domain.checklist import EvidenceSource
-from domain.errors import AccessDenied, StoreUnavailable
+from domain.errors import AccessDenied, DependencyUnavailable
 from domain.identifiers import OuId, PrincipalId
 from domain.ports import InOrderCheckRunner
 from domain.service import Caller, ChecklistEvaluator, OnboardingStatusService
@@ -69,8 +69,8 @@ def test_a_caller_without_an_active_ou_is_denied() -> None:
 
 def test_a_failed_check_fails_the_request_instead_of_reporting_incomplete() -> None:
     service, evidence = service_with(OuData("ou-1").complete())
-    evidence.failures[EvidenceSource.SCORING_RULES] = StoreUnavailable("throttled")
-    with pytest.raises(StoreUnavailable):
+    evidence.failures[EvidenceSource.SCORING_RULES] = DependencyUnavailable("throttled")
+    with pytest.raises(DependencyUnavailable):
         service.status_for(ALICE)
 
 
@@ -129,7 +129,7 @@ def test_a_non_member_gets_the_same_denial_and_nothing_is_read_on(
     data = {"missing": [], "empty": [OuData("ou-1")], "huge": [huge_ou()], "failing": []}[state]
     service, evidence = service_with(*data, members=(("ou-1", "bob"),))
     if state == "failing":
-        evidence.failures[EvidenceSource.SCORING_RULES] = StoreUnavailable("throttled")
+        evidence.failures[EvidenceSource.SCORING_RULES] = DependencyUnavailable("throttled")
     runner = pool_runner if runner_kind == "thread pool" else InOrderCheckRunner()
     service = OnboardingStatusService(service.memberships, ChecklistEvaluator(evidence, runner))
     with pytest.raises(AccessDenied) as denied:

@@ -9,9 +9,9 @@ import composition
 from domain.checklist import EvidenceSource
 from domain.errors import (
     ConfigurationError,
+    DependencyMisconfigured,
+    DependencyUnavailable,
     EvidenceReadLimitExceeded,
-    StoreMisconfigured,
-    StoreUnavailable,
 )
 from domain.service import ChecklistEvaluator, OnboardingStatusService
 from handlers import status_api
@@ -286,7 +286,7 @@ def test_rest_unknown_path_is_404() -> None:
 
 
 def test_an_unavailable_store_is_503_with_retry_after(evidence: InMemoryEvidence) -> None:
-    evidence.failures[EvidenceSource.ENGAGEMENT_LEVELS] = StoreUnavailable(
+    evidence.failures[EvidenceSource.ENGAGEMENT_LEVELS] = DependencyUnavailable(
         "ProvisionedThroughputExceededException: secret AWS text"
     )
     response = invoke(http_api_event(authorizer=lambda_authorizer("alice", "ou-1")))
@@ -297,7 +297,7 @@ def test_an_unavailable_store_is_503_with_retry_after(evidence: InMemoryEvidence
 
 @pytest.mark.parametrize(
     "error",
-    [StoreMisconfigured("ResourceNotFoundException"), ConfigurationError("MEMBERSHIPS_TABLE")],
+    [DependencyMisconfigured("ResourceNotFoundException"), ConfigurationError("MEMBERSHIPS_TABLE")],
 )
 def test_misconfiguration_is_500_without_details(
     evidence: InMemoryEvidence, error: Exception
