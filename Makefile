@@ -40,6 +40,7 @@ help:
 	@echo "make invoke EVENT=..  invoke the handler once with an event file (like sam local invoke)"
 	@echo "make complete-step OU=ou-partial STORE=..  complete a demo OU in make serve's store"
 	@echo "make check            lint, types, tests with coverage, template lint, sam build"
+	@echo "make test-unit        the fast tier: unit tests only (no servers, no subprocesses)"
 	@echo "make lock             re-resolve the pinned dependencies in requirements/"
 	@echo "make load             load-test the local server (docs/load-test.md; ~15 min, loopback only)"
 	@echo "make bench            measure latency, cost and cold start (docs/benchmarks.md; ~10 min)"
