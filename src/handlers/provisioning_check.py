@@ -10,7 +10,7 @@ It answers four triggers with the same checklist the API serves:
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from aws_lambda_powertools import Logger
@@ -120,10 +120,10 @@ def check_queued(record: SQSRecord, lambda_context: LambdaContext) -> None:
     check(parse(QueuedRequest, payload, "message body").ou_id)
 
 
-def is_sqs_batch(event: dict[str, Any]) -> bool:
+def is_batch_of(event: dict[str, Any], is_record: Callable[[object], bool]) -> bool:
     records = event.get("Records")
     # Lambda never delivers an empty batch; an empty list is some other, malformed event.
-    return isinstance(records, list) and bool(records) and all(map(is_sqs_record, records))
+    return isinstance(records, list) and bool(records) and all(map(is_record, records))
 
 
 def is_sqs_record(record: object) -> bool:
@@ -177,11 +177,6 @@ def changed_ou_id(record: DynamoDBRecord) -> str | None:
     return ou_id if is_valid_id(ou_id) else None
 
 
-def is_stream_batch(event: dict[str, Any]) -> bool:
-    records = event.get("Records")
-    return isinstance(records, list) and bool(records) and all(map(is_stream_record, records))
-
-
 def is_stream_record(record: object) -> bool:
     # Failures are reported by sequence number: a record without one is no stream record.
     return (
@@ -196,9 +191,9 @@ def is_stream_record(record: object) -> bool:
 def lambda_handler(event: object, context: LambdaContext) -> Mapping[str, Any]:
     if not isinstance(event, dict):
         raise InvalidRequest("the event must be a JSON object")
-    if is_sqs_batch(event):
+    if is_batch_of(event, is_sqs_record):
         return process_partial_response(event, check_queued, batch, context)
-    if is_stream_batch(event):
+    if is_batch_of(event, is_stream_record):
         return check_changed_ous(event, context)
     if "detail-type" in event:
         detail = parse(EventDetail, event.get("detail"), "detail")
