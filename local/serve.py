@@ -12,7 +12,7 @@ import logging
 import os
 import shlex
 import sys
-import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final, TextIO
@@ -131,8 +131,12 @@ def _request_lines(console: TextIO) -> Iterator[None]:
 
 
 def _wait_for_interrupt() -> None:
+    # Waking up now and then: the kernel may hand SIGINT to any of the server's threads, and
+    # Python runs its handler only when the main thread next runs, which an endless wait
+    # would postpone forever.
     with contextlib.suppress(KeyboardInterrupt):
-        threading.Event().wait()
+        while True:
+            time.sleep(0.2)
 
 
 if __name__ == "__main__":
