@@ -1,7 +1,8 @@
 """In-memory implementations of the domain's ports, applying the domain's own criteria."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -10,7 +11,8 @@ from domain.checklist import EvidenceCriteria, EvidenceSource
 from domain.errors import DependencyUnavailable
 from domain.identifiers import OuId, PrincipalId
 from domain.ports import FirstLook
-from domain.provisioning import OnboardingEvent, ProgressState
+from domain.provisioning import OnboardingEvent, ProgressState, ProvisioningCheck
+from domain.service import ChecklistEvaluator
 from tests.factories import OuData
 
 
@@ -134,6 +136,21 @@ class RecordingBus:
 
     def types(self) -> list[str]:
         return [event.detail_type for event in self.published]
+
+
+def provisioning_world(
+    *data: OuData, clock: Callable[[], datetime]
+) -> tuple[ProvisioningCheck, InMemoryEvidence, InMemoryProgress, RecordingBus]:
+    """A provisioning check over in-memory ports holding ``data``; every new completion id
+    is "completion-1"."""
+    evidence = InMemoryEvidence()
+    for ou in data:
+        evidence.add(ou)
+    progress, bus = InMemoryProgress(), RecordingBus()
+    check = ProvisioningCheck(
+        ChecklistEvaluator(evidence), progress, bus, clock=clock, new_id=lambda: "completion-1"
+    )
+    return check, evidence, progress, bus
 
 
 def ids(steps: Sequence[Any]) -> list[str]:

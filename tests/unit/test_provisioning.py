@@ -11,9 +11,13 @@ import pytest
 from domain.errors import DependencyUnavailable
 from domain.identifiers import OuId
 from domain.provisioning import COMPLETED, STATUS_CHECKED, ProgressState, ProvisioningCheck
-from domain.service import ChecklistEvaluator
 from tests.factories import OuData
-from tests.unit.fakes import InMemoryEvidence, InMemoryProgress, RecordingBus
+from tests.unit.fakes import (
+    InMemoryEvidence,
+    InMemoryProgress,
+    RecordingBus,
+    provisioning_world,
+)
 
 OU = OuId("ou-1")
 CHECKED_AT = "2026-11-28T12:00:00.000Z"
@@ -45,18 +49,7 @@ class World:
 
 
 def world(*data: OuData) -> World:
-    evidence = InMemoryEvidence()
-    for ou in data:
-        evidence.add(ou)
-    progress, bus = InMemoryProgress(), RecordingBus()
-    check = ProvisioningCheck(
-        ChecklistEvaluator(evidence),
-        progress,
-        bus,
-        clock=lambda: datetime(2026, 11, 28, 12, 0, tzinfo=UTC),
-        new_id=lambda: "completion-1",
-    )
-    return World(check, evidence, progress, bus)
+    return World(*provisioning_world(*data, clock=lambda: datetime(2026, 11, 28, 12, tzinfo=UTC)))
 
 
 @pytest.fixture

@@ -15,9 +15,13 @@ from domain.provisioning import (
     ProgressState,
     ProvisioningCheck,
 )
-from domain.service import ChecklistEvaluator
 from tests.factories import OuData
-from tests.unit.fakes import InMemoryEvidence, InMemoryProgress, RecordingBus
+from tests.unit.fakes import (
+    InMemoryEvidence,
+    InMemoryProgress,
+    RecordingBus,
+    provisioning_world,
+)
 
 OU = OuId("ou-1")
 NOON = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -42,18 +46,7 @@ def at(minute: int) -> str:
 def world(
     *data: OuData,
 ) -> tuple[ProvisioningCheck, InMemoryEvidence, InMemoryProgress, RecordingBus]:
-    evidence = InMemoryEvidence()
-    for ou in data:
-        evidence.add(ou)
-    progress, bus = InMemoryProgress(), RecordingBus()
-    check = ProvisioningCheck(
-        ChecklistEvaluator(evidence),
-        progress,
-        bus,
-        clock=Clock(),
-        new_id=lambda: "completion-1",
-    )
-    return check, evidence, progress, bus
+    return provisioning_world(*data, clock=Clock())
 
 
 def test_a_failed_bookkeeping_write_leads_to_a_duplicate_with_the_same_id() -> None:
