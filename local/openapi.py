@@ -2,7 +2,7 @@
 
 The routes declare their responses (handlers.api_docs), naming the bodies by schema; this
 module adds the schemas of those bodies, generated from the pydantic models in
-handlers.api_schema, and what belongs to the API as a whole (title, version, the security
+local.api_schema, and what belongs to the API as a whole (title, version, the security
 scheme), and writes the result to docs/openapi.json. Only local tooling imports it: the
 deployed function serves no documentation and loads no pydantic model.
 
@@ -83,7 +83,7 @@ def documented_resolver() -> APIGatewayHttpResolver:
 def response_schemas() -> dict[str, Schema | Reference]:
     """The component schemas of the bodies the API answers with, generated from their models
     as Powertools generates a route's (serialisation mode, references into components)."""
-    from handlers.api_schema import RESPONSE_MODELS  # noqa: PLC0415
+    from local.api_schema import RESPONSE_MODELS  # noqa: PLC0415
 
     _, generated = models_json_schema(
         [(model, "serialization") for model in RESPONSE_MODELS],

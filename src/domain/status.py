@@ -2,7 +2,7 @@
 
 Plain frozen dataclasses, not pydantic: the status API serves them on every request, and
 importing pydantic is a measurable part of its cold start (docs/benchmarks.md). The OpenAPI
-document describes the same body with pydantic models (handlers.api_schema), which a test
+document describes the same body with pydantic models (local.api_schema), which a test
 holds to what ``to_json`` writes.
 """
 

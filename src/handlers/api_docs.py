@@ -4,7 +4,7 @@ Powertools builds the document from these declarations and the messages in handl
 so it cannot drift from the code (docs/openapi.json is checked against it). The declarations
 are plain data: nothing here runs per request, and the document is only built by local tooling
 (local/openapi.py), never in the deployed function. The bodies are named here by their schema
-(a reference): the pydantic models behind those schemas (handlers.api_schema) are imported
+(a reference): the pydantic models behind those schemas (local.api_schema) are imported
 only when the document is built, so the function never loads pydantic.
 """
 
@@ -26,7 +26,7 @@ from handlers.responses import (
 
 JSON: Final = "application/json"
 TAG: Final = "Onboarding"
-# Component schemas, generated from the models of the same names in handlers.api_schema.
+# Component schemas, generated from the models of the same names in local.api_schema.
 STATUS_SCHEMA: Final = {"$ref": "#/components/schemas/OnboardingStatus"}
 ERROR_SCHEMA: Final = {"$ref": "#/components/schemas/ErrorBody"}
 

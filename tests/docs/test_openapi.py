@@ -18,10 +18,9 @@ import composition
 from domain.checklist import EvidenceSource
 from domain.errors import DependencyMisconfigured, DependencyUnavailable
 from domain.service import ChecklistEvaluator, OnboardingStatusService
-from handlers import api_schema
 from handlers.responses import ERROR_RESPONSES, METHOD_NOT_ALLOWED, NOT_FOUND
 from handlers.status_api import lambda_handler
-from local import openapi
+from local import api_schema, openapi
 from local.cfn_template import PROJECT_ROOT, load_template
 from tests.factories import (
     ALIAS_PATH,
@@ -343,7 +342,7 @@ def test_real_bodies_are_exactly_what_the_documentation_models_describe(
     event: dict[str, Any], model: type[BaseModel]
 ) -> None:
     """The handler writes its bodies without pydantic (domain.status, handlers.responses); the
-    document's schemas come from the models in handlers.api_schema. A real body validates
+    document's schemas come from the models in local.api_schema. A real body validates
     against its model strictly (no coercion, no field left over, nested too), and the model
     writes it back byte for byte: the same fields, in the same order, of the same types."""
     body = lambda_handler(event, LambdaContextStub())["body"]
