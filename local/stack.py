@@ -3,6 +3,7 @@
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Final
 
 from local.cfn_template import (
@@ -13,7 +14,7 @@ from local.cfn_template import (
     parameter_default,
     table_logical_ids,
 )
-from local.demo_data import DEMO_ITEMS
+from local.demo_data import demo_items
 from local.embedded_store import (
     create_tables,
     delete_tables,
@@ -72,7 +73,7 @@ def local_stack(port: int = 0, seed: bool = True) -> Iterator[str]:
         subscribe_observer(endpoint, os.environ["EVENT_SOURCE"])
         try:
             if seed:
-                for variable, items in DEMO_ITEMS.items():
+                for variable, items in demo_items(datetime.now(UTC)).items():
                     put_items(client, tables[variable], items)
             yield endpoint
         finally:
