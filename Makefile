@@ -32,13 +32,15 @@ PYTHON ?= $(if $(PY313_DIR),$(PY313_DIR)/python3.13,python3)
 NEED_311 = $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=...")'
 IS_313 = $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'
 
-.PHONY: help serve invoke complete-step check lint typecheck test validate build lock clean bench openapi browser screenshots dynalite load
+.PHONY: help serve invoke complete-step sweep check lint typecheck test validate build lock clean bench openapi browser screenshots dynalite load
 
 help:
 	@echo "make serve            serve the API on http://127.0.0.1:$(PORT) with demo data"
 	@echo "                      (VERBOSE=1: also the function's JSON logs and EMF metrics)"
 	@echo "make invoke EVENT=..  invoke the handler once with an event file (like sam local invoke)"
 	@echo "make complete-step OU=ou-partial STORE=..  complete a demo OU in make serve's store"
+	@echo "make sweep MODE=report STORE=..  the fleet sweep over make serve's store (report,"
+	@echo "                      adopt or reconcile: docs/fleet.md), printing the funnel"
 	@echo "make check            lint, types, tests with coverage, template lint, sam build"
 	@echo "make test-unit        the fast tier: unit tests only (no servers, no subprocesses)"
 	@echo "make lock             re-resolve the pinned dependencies in requirements/"
@@ -86,6 +88,11 @@ invoke: $(SERVE_VENV)/.installed
 # STORE: the DynamoDB URL make serve prints; its stream poller then prints the events.
 complete-step: $(SERVE_VENV)/.installed
 	$(SERVE_VENV)/bin/python -m local.complete_step $(OU) --store $(STORE)
+
+# The fleet sweep as the state machine runs it, every segment at once, over make serve's store.
+MODE ?= report
+sweep: $(SERVE_VENV)/.installed
+	$(SERVE_VENV)/bin/python -m local.sweep $(MODE) $(if $(STORE),--store $(STORE))
 
 check: lint typecheck test validate build
 	@echo "All checks passed."

@@ -9,6 +9,7 @@ PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH: Final = PROJECT_ROOT / "template.yaml"
 STATUS_FUNCTION: Final = "StatusFunction"
 PROVISIONING_FUNCTION: Final = "ProvisioningFunction"
+FLEET_SWEEP_FUNCTION: Final = "FleetSweepFunction"
 
 _TABLE_PROPERTIES: Final = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes")
 

@@ -121,7 +121,7 @@ FLEET_STAGES: Final[tuple[tuple[tuple[str, ...], int], ...]] = (
 CURRENT, UNRECORDED, STALE = "current", "unrecorded", "stale"
 # How a generated OU's progress record stands: as the checks left it (current), missing (an OU
 # from before the service: adopt records it) or one step behind (the stream missed the last).
-FLEET_RECORDS: Final = ((CURRENT, 7), (UNRECORDED, 2), (STALE, 1))
+FLEET_RECORDS: Final[tuple[tuple[str, int], ...]] = ((CURRENT, 7), (UNRECORDED, 2), (STALE, 1))
 MEAN_HOURS_TO_FINISH: Final = 72.0
 
 

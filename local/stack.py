@@ -57,16 +57,22 @@ def function_settings() -> dict[str, str]:
     return literal
 
 
+def use_store(endpoint: str) -> None:
+    """Point this process at a running local store (make serve's) with the functions' tables
+    and settings, as the deployed functions' environment would."""
+    point_sdk_at(endpoint)
+    os.environ.update(local_table_names())
+    for name, value in function_settings().items():
+        os.environ.setdefault(name, value)
+
+
 @contextmanager
 def local_stack(port: int = 0, seed: bool = True) -> Iterator[str]:
     """Start the embedded store, build the tables, seed the demo OUs and point this process's
     environment at them, as the deployed function's environment would be. Yields the endpoint."""
     with embedded_dynamodb(port) as endpoint:
-        point_sdk_at(endpoint)
+        use_store(endpoint)
         tables = local_table_names()
-        os.environ.update(tables)
-        for name, value in function_settings().items():
-            os.environ.setdefault(name, value)
         client = local_client(endpoint)
         for function in FUNCTIONS:
             create_tables(client, tables, function)
