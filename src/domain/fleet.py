@@ -203,12 +203,20 @@ REQUEST_KEYS: Final = frozenset({"mode", "segment", "total_segments", "cursor"})
 
 def parse_sweep_request(raw: object) -> SweepRequest:
     """A segment's request (or a previous answer, to resume), or InvalidSweepRequest."""
+    request = _parse(raw)
+    if request.after is None and request.carried != SweepTally():
+        raise InvalidSweepRequest("counts may only be given back with a cursor")
+    return request
+
+
+def _parse(raw: object) -> SweepRequest:
+    """A request or an answer, whichever: the fields of both, checked."""
     if not isinstance(raw, dict):
         raise InvalidSweepRequest("the request must be a JSON object")
     tally_keys = {tally_field.name for tally_field in fields(SweepTally)}
     if unknown := set(raw) - REQUEST_KEYS - tally_keys:
         raise InvalidSweepRequest(
-            f"unexpected fields ({len(unknown)}); allowed: {sorted(REQUEST_KEYS)}"
+            f"unexpected fields ({len(unknown)}); allowed: {sorted(REQUEST_KEYS)} and counts"
         )
     try:
         mode = SweepMode(str(raw.get("mode")))
@@ -227,8 +235,6 @@ def parse_sweep_request(raw: object) -> SweepRequest:
         raise InvalidSweepRequest("cursor: must be a string or null")
     after = None if cursor is None else decode_cursor(cursor)
     carried = SweepTally.from_dict({key: raw[key] for key in tally_keys & set(raw)})
-    if after is None and carried != SweepTally():
-        raise InvalidSweepRequest("counts may only be given back with a cursor")
     return SweepRequest(mode, segment, total, after, carried)
 
 
@@ -252,7 +258,7 @@ def merge_answers(answers: object) -> dict[str, Any]:
     """The fleet's answer from its segments' final answers (one mode, none with a cursor)."""
     if not isinstance(answers, list) or not answers:
         raise InvalidSweepRequest("merge: must be a non-empty list of segment answers")
-    requests = [parse_sweep_request(answer) for answer in answers]
+    requests = [_parse(answer) for answer in answers]
     if len({request.mode for request in requests}) != 1:
         raise InvalidSweepRequest("merge: every answer must be of the same mode")
     if any(request.after is not None for request in requests):
@@ -312,10 +318,13 @@ class FleetSweep:
         tally, last_row = request.carried, request.after
         done_ou = None if last_row is None else last_row.ou_id
         rows = self.memberships.rows(request.segment, request.total_segments, last_row)
+        visited = False
         for row in rows:
             if row.ou_id != done_ou:
-                if seconds_left() < MIN_SECONDS_FOR_AN_OU:
+                # At least one OU per invocation, so every answer with a cursor is progress.
+                if visited and seconds_left() < MIN_SECONDS_FOR_AN_OU:
                     return SweepAnswer(request, tally, last_row)
+                visited = True
                 tally += self._visit(request.mode, OuId(row.ou_id), observer)
                 done_ou = row.ou_id
             last_row = row

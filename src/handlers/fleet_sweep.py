@@ -26,8 +26,6 @@ metrics = Metrics()
 MERGE: Final = "merge"
 ADOPTED_BY_RECONCILE_METRIC: Final = "FleetOusAdoptedByReconcile"
 FAILED_METRIC: Final = "FleetOusFailed"
-# The modes whose merged answer is the fleet's funnel (an adopt run counts as it records).
-FUNNEL_MODES: Final = frozenset({SweepMode.REPORT, SweepMode.RECONCILE})
 
 
 class LoggingObserver:
@@ -48,9 +46,9 @@ class LoggingObserver:
 @metrics.log_metrics
 def lambda_handler(event: object, context: LambdaContext) -> Mapping[str, Any]:
     if isinstance(event, dict) and MERGE in event:
+        # Every mode counts the funnel as it goes, so every merged answer is published.
         answer = merge_answers(event[MERGE])
-        if answer["mode"] in FUNNEL_MODES:
-            publish_funnel(answer)
+        publish_funnel(answer)
         return answer
     request = parse_sweep_request(event)
     result = composition.fleet_sweep().run(

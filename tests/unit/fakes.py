@@ -1,6 +1,7 @@
 """In-memory implementations of the domain's ports, applying the domain's own criteria."""
 
-from collections.abc import Callable, Mapping, Sequence
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
@@ -9,6 +10,7 @@ from typing import Any
 from adapters.dynamodb import FIRST_PAGE_SIZE
 from domain.checklist import EvidenceCriteria, EvidenceSource
 from domain.errors import DependencyUnavailable
+from domain.fleet import MembershipKey
 from domain.identifiers import OuId, PrincipalId
 from domain.ports import FirstLook
 from domain.provisioning import Adoption, OnboardingEvent, ProgressState, ProvisioningCheck
@@ -193,3 +195,42 @@ def provisioning_world(
 
 def ids(steps: Sequence[Any]) -> list[str]:
     return [step.id for step in steps]
+
+
+@dataclass
+class InMemoryMembershipScan:
+    """The memberships table's keys, split into parallel-scan segments by OU as DynamoDB does
+    (every row of an OU in one segment, an OU's rows together, in key order)."""
+
+    keys: list[MembershipKey] = field(default_factory=list)
+    scans: int = 0
+
+    def add(self, ou_id: str, *principal_ids: str) -> None:
+        self.keys.extend(MembershipKey(ou_id, principal) for principal in principal_ids)
+
+    def rows(
+        self, segment: int, total_segments: int, after: MembershipKey | None
+    ) -> Iterator[MembershipKey]:
+        self.scans += 1
+        mine = sorted(
+            (
+                key
+                for key in self.keys
+                if zlib.crc32(key.ou_id.encode()) % total_segments == segment
+            ),
+            key=lambda key: (zlib.crc32(key.ou_id.encode()), key.ou_id, key.principal_id),
+        )
+        start = 0 if after is None else mine.index(after) + 1
+        yield from mine[start:]
+
+
+@dataclass
+class RecordingObserver:
+    adopted: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def adopted_unrecorded(self, ou_id: OuId) -> None:
+        self.adopted.append(ou_id)
+
+    def ou_failed(self, ou_id: OuId, error: Exception) -> None:
+        self.failed.append((ou_id, type(error).__name__))
