@@ -171,20 +171,29 @@ def _count(name: str, value: object) -> int:
     return value
 
 
-def encode_cursor(after: MembershipKey) -> str:
-    text = json.dumps({"ou_id": after.ou_id, "principal_id": after.principal_id})
+def encode_cursor(after: MembershipKey, segment: int, total_segments: int) -> str:
+    """Opaque to callers: the row a segment stopped after, bound to that segment."""
+    where = {"ou_id": after.ou_id, "principal_id": after.principal_id}
+    text = json.dumps({**where, "segment": segment, "total_segments": total_segments})
     return base64.urlsafe_b64encode(text.encode()).decode()
 
 
-def decode_cursor(cursor: str) -> MembershipKey:
+def decode_cursor(cursor: str, segment: int, total_segments: int) -> MembershipKey:
+    """The row a cursor names, or InvalidSweepRequest for anything this segment did not
+    return (a key outside the segment would fail the scan itself)."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
     except (ValueError, UnicodeError, binascii.Error):
         raw = None
-    if not isinstance(raw, dict) or set(raw) != {"ou_id", "principal_id"}:
-        raise InvalidSweepRequest("cursor: not a cursor this sweep returned")
-    if not (is_valid_id(raw["ou_id"]) and isinstance(raw["principal_id"], str)):
-        raise InvalidSweepRequest("cursor: not a cursor this sweep returned")
+    expected = {"segment": segment, "total_segments": total_segments}
+    if (
+        not isinstance(raw, dict)
+        or set(raw) != {"ou_id", "principal_id", *expected}
+        or any(raw[name] != value for name, value in expected.items())
+        or not is_valid_id(raw["ou_id"])
+        or not isinstance(raw["principal_id"], str)
+    ):
+        raise InvalidSweepRequest("cursor: not a cursor this segment returned")
     return MembershipKey(raw["ou_id"], raw["principal_id"])
 
 
@@ -233,7 +242,7 @@ def _parse(raw: object) -> SweepRequest:
     cursor = raw.get("cursor")
     if cursor is not None and not isinstance(cursor, str):
         raise InvalidSweepRequest("cursor: must be a string or null")
-    after = None if cursor is None else decode_cursor(cursor)
+    after = None if cursor is None else decode_cursor(cursor, segment, total)
     carried = SweepTally.from_dict({key: raw[key] for key in tally_keys & set(raw)})
     return SweepRequest(mode, segment, total, after, carried)
 
@@ -249,7 +258,9 @@ class SweepAnswer:
             "mode": str(self.request.mode),
             "segment": self.request.segment,
             "total_segments": self.request.total_segments,
-            "cursor": None if self.after is None else encode_cursor(self.after),
+            "cursor": None
+            if self.after is None
+            else encode_cursor(self.after, self.request.segment, self.request.total_segments),
             **self.tally.to_dict(),
         }
 

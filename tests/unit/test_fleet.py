@@ -325,21 +325,27 @@ def test_an_invocation_visits_at_least_one_ou() -> None:
             "mode": "report",
             "segment": 0,
             "total_segments": 1,
-            "cursor": encode_cursor(MembershipKey("ou-1", "u")),
+            "cursor": encode_cursor(MembershipKey("ou-1", "u"), 0, 1),
             "ous": -1,
         },
         {
             "mode": "report",
             "segment": 0,
             "total_segments": 1,
-            "cursor": encode_cursor(MembershipKey("ou-1", "u")),
+            "cursor": encode_cursor(MembershipKey("ou-1", "u"), 0, 1),
             "steps": {"connect_integration": 1},
         },
         {
             "mode": "report",
             "segment": 0,
             "total_segments": 1,
-            "cursor": encode_cursor(MembershipKey("bad id", "u")),
+            "cursor": encode_cursor(MembershipKey("bad id", "u"), 0, 1),
+        },
+        {
+            "mode": "report",
+            "segment": 0,
+            "total_segments": 2,
+            "cursor": encode_cursor(MembershipKey("ou-1", "u"), 1, 2),  # another segment's
         },
     ],
 )
@@ -356,7 +362,7 @@ def test_an_answer_is_a_valid_request() -> None:
     fleet.ou(OuData("ou-1").integration())
     answer = fleet.sweep.run(SweepRequest(SweepMode.ADOPT, 0, 1), lambda: 900.0, fleet.observer)
     resumed = parse_sweep_request(
-        {**answer.to_dict(), "cursor": encode_cursor(MembershipKey("ou-1", "x"))}
+        {**answer.to_dict(), "cursor": encode_cursor(MembershipKey("ou-1", "x"), 0, 1)}
     )
     assert resumed.carried == answer.tally
 
@@ -375,7 +381,7 @@ def test_an_answer_is_a_valid_request() -> None:
                 "mode": "report",
                 "segment": 0,
                 "total_segments": 1,
-                "cursor": encode_cursor(MembershipKey("ou-1", "u")),
+                "cursor": encode_cursor(MembershipKey("ou-1", "u"), 0, 1),
             }
         ],
     ],
