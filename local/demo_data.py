@@ -204,12 +204,16 @@ def progress_item(ou: FleetOu, now: datetime) -> dict[str, object]:
         **{f"step_completed_at:{step}": at for step, at in zip(ou.recorded, times, strict=False)},
         "last_outcome": sorted(ou.recorded),
         "last_checked_at": times[len(ou.recorded) - 1],
+        # One check per step, each news: the sequence grew once per step.
+        "sequence": len(ou.recorded),
+        "sequence_checked_at": times[len(ou.recorded) - 1],
     }
     if len(ou.recorded) == len(CHECKLIST):
         item |= {
             "completion_id": str(uuid.uuid5(uuid.NAMESPACE_URL, ou.ou_id)),
             "completed_at": times[-1],
             "completion_published": True,
+            "completion_sequence": len(ou.recorded),
         }
     return item
 

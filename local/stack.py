@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from local.cfn_template import (
+    FLEET_SWEEP_FUNCTION,
     PROVISIONING_FUNCTION,
     STATUS_FUNCTION,
     function_environment,
@@ -26,7 +27,7 @@ from local.embedded_store import (
 from local.event_bus import subscribe_observer
 
 LOCAL_TABLE_PREFIX: Final = "local"
-FUNCTIONS: Final = (STATUS_FUNCTION, PROVISIONING_FUNCTION)
+FUNCTIONS: Final = (STATUS_FUNCTION, PROVISIONING_FUNCTION, FLEET_SWEEP_FUNCTION)
 
 
 def local_table_names() -> dict[str, str]:

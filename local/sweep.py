@@ -10,14 +10,16 @@ progress record; ``reconcile`` announces what the stream triggers missed (docs/f
 
 import argparse
 import contextlib
+import io
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
+from domain.fleet import TIME_TO_COMPLETE_BUCKETS
 from local.cfn_template import FLEET_SWEEP_FUNCTION
 from local.lambda_runtime import load_handler, new_context
 from local.stack import use_store
@@ -33,7 +35,7 @@ FULL_BLOCK: Final = "█"
 # A bar's last cell, by eighths of a cell: a short bar still shows.
 PARTIAL_BLOCKS: Final = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")
 COMPLETE_LABEL: Final = "all steps complete"
-PERCENTILES: Final = ("p50", "p90", "p99")
+LAST_BOUND: Final = TIME_TO_COMPLETE_BUCKETS[-1]
 HOURS_SHOWN_AS_DAYS: Final = 48
 
 Answer = dict[str, Any]
@@ -73,14 +75,23 @@ def render_funnel(answer: Mapping[str, Any], stalled_after_days: int) -> str:
     rows = [*answer["steps"].items(), (COMPLETE_LABEL, answer["complete"])]
     label_width = max(len(label) for label, _ in rows)
     count_width = len(f"{ous:,}")
-    lines = [f"Fleet {answer['mode']}: {ous:,} OUs"]
+    lines = [f"Fleet {answer['mode']}: {ous:,} OUs in {answer['segments']} segments"]
     for label, count in rows:
         share = count / ous if ous else 0.0
         lines.append(
             f"  {label:<{label_width}}  {count:>{count_width},}  {share:6.1%}  {bar(share)}"
         )
-    percentiles = answer.get("time_to_complete_percentiles") or {}
-    times = ", ".join(f"{name} ≤ {_duration(percentiles.get(name))}" for name in PERCENTILES)
+    percentiles = answer["time_to_complete_percentiles"]
+    if any(answer["time_to_complete"].values()):
+        # None: above the last bucket's bound.
+        times = ", ".join(
+            f"{name} ≤ {duration(hours)}"
+            if hours is not None
+            else f"{name} > {duration(LAST_BOUND)}"
+            for name, hours in percentiles.items()
+        )
+    else:
+        times = "no OU completed with every step's time known"
     lines += [
         f"Time to complete (first step to last): {times}",
         f"Stalled (not complete, no step completed for {stalled_after_days} days): "
@@ -96,9 +107,7 @@ def render_funnel(answer: Mapping[str, Any], stalled_after_days: int) -> str:
     return "\n".join(lines)
 
 
-def _duration(hours: float | None) -> str:
-    if hours is None:
-        return "n/a"
+def duration(hours: float) -> str:
     if hours < HOURS_SHOWN_AS_DAYS:
         return f"{hours:g} h"
     return f"{hours / 24:g} d"
@@ -123,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     store: str = args.store
     use_store(store)
     try:
-        with contextlib.nullcontext() if args.verbose else _function_output_discarded():
+        with contextlib.redirect_stdout(sys.stdout if args.verbose else _Discarded()):
             answer = sweep(_local_function(), args.mode, args.segments)
     except Exception as error:  # one line: a wrong URL, a store that stopped
         print(f"Cannot sweep {store}: {type(error).__name__}: {error}", file=sys.stderr)
@@ -142,12 +151,13 @@ def _local_function() -> Invoke:
     return lambda event: handler(event, new_context(FLEET_SWEEP_FUNCTION))
 
 
-@contextlib.contextmanager
-def _function_output_discarded() -> Iterator[None]:
-    """The function writes its JSON logs and EMF metrics to stdout, for CloudWatch; here they
-    would bury the chart."""
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        yield
+class _Discarded(io.TextIOBase):
+    """Where the function's JSON logs and EMF metrics (for CloudWatch) go unless --verbose:
+    they would bury the chart. Never closed: the function's logger keeps the stream it found
+    when it was imported."""
+
+    def write(self, text: str) -> int:
+        return len(text)
 
 
 if __name__ == "__main__":

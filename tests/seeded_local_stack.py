@@ -37,3 +37,4 @@ def forget_settings() -> None:
     composition.app_settings.cache_clear()
     composition.provisioning_check.cache_clear()
     composition.read_only_checklist_evaluator.cache_clear()
+    composition.fleet_sweep.cache_clear()

@@ -8,8 +8,11 @@ import pytest
 
 from local.sweep import bar, render_funnel, run_segment, sweep
 
+# A merged answer as the sweep function gives it (domain.fleet.merge_answers).
 REPORT = {
     "mode": "report",
+    "segments": 8,
+    "cursor": None,
     "ous": 200,
     "complete": 50,
     "steps": {"connect_integration": 150, "create_scoring_rules": 100, "set_engagement_levels": 1},
@@ -18,6 +21,8 @@ REPORT = {
     "adopted": 0,
     "stalled": 1234,
     "unrecorded": 12,
+    "furthest": {"none": 50, "connect_integration": 50, "create_scoring_rules": 50},
+    "time_to_complete": {"le_24h": 25, "le_168h": 20, "more": 5},
     "time_to_complete_percentiles": {"p50": 24, "p90": 168, "p99": None},
 }
 
@@ -25,14 +30,15 @@ REPORT = {
 def test_the_chart_has_a_line_per_step_and_for_complete_ous_with_count_share_and_bar() -> None:
     lines = render_funnel(REPORT, stalled_after_days=14).splitlines()
     assert lines[:5] == [
-        "Fleet report: 200 OUs",
+        "Fleet report: 200 OUs in 8 segments",
         "  connect_integration    150   75.0%  " + "█" * 30,
         "  create_scoring_rules   100   50.0%  " + "█" * 20,
         "  set_engagement_levels    1    0.5%  ▎",
         "  all steps complete      50   25.0%  " + "█" * 10,
     ]
     assert lines[5:] == [
-        "Time to complete (first step to last): p50 ≤ 24 h, p90 ≤ 7 d, p99 ≤ n/a",
+        # None: above the last bucket (2,160 hours).
+        "Time to complete (first step to last): p50 ≤ 24 h, p90 ≤ 7 d, p99 > 90 d",
         "Stalled (not complete, no step completed for 14 days): 1,234",
         "No progress record: 12",
     ]
@@ -41,15 +47,27 @@ def test_the_chart_has_a_line_per_step_and_for_complete_ous_with_count_share_and
 def test_adopt_and_reconcile_also_say_what_they_changed_and_failures_show() -> None:
     answer = {**REPORT, "mode": "reconcile", "adopted": 3, "published": 7, "failed": 2}
     text = render_funnel(answer, stalled_after_days=14)
-    assert text.startswith("Fleet reconcile: 200 OUs\n")
+    assert text.startswith("Fleet reconcile: 200 OUs in 8 segments\n")
     assert "\nAdopted: 3 OUs. Published: 7 events.\n" in text
     assert text.endswith("FAILED: 2 OUs (see the function's logs: --verbose)")
     assert "Adopted" not in render_funnel(REPORT, stalled_after_days=14)
 
 
-def test_an_empty_fleet_is_no_division_by_zero() -> None:
-    empty = {**REPORT, "ous": 0, "complete": 0, "steps": {"connect_integration": 0}}
-    assert "  connect_integration  0    0.0%  \n" in render_funnel(empty, stalled_after_days=3)
+def test_an_empty_fleet_is_no_division_by_zero_and_no_percentile() -> None:
+    empty = {
+        **REPORT,
+        "ous": 0,
+        "complete": 0,
+        "steps": {"connect_integration": 0},
+        "time_to_complete": {"le_24h": 0, "more": 0},
+        "time_to_complete_percentiles": {"p50": None, "p90": None, "p99": None},
+    }
+    text = render_funnel(empty, stalled_after_days=3)
+    assert "  connect_integration  0    0.0%  \n" in text
+    assert (
+        "Time to complete (first step to last): no OU completed with every step's time known"
+        in text
+    )
 
 
 @pytest.mark.parametrize(
