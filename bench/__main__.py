@@ -11,15 +11,12 @@ a comparison in one run.
 """
 
 import argparse
-import datetime
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 from typing import Final
 
-from bench.report import Table, keep_hand_written, verdict
+from bench.report import Table, keep_hand_written, machine, verdict
 from bench.wiring import LARGE_TABLES, SMALL_TABLES, configure_process
 
 configure_process()  # before the handler is imported: Powertools reads its settings then
@@ -33,21 +30,6 @@ RUN_DEADLINE_SECONDS: Final = 15 * 60
 SEEDING_DEADLINE_SECONDS: Final = 6 * 60
 COLD_START_ONLY_SECONDS: Final = 10 * 60
 OUTPUT: Final = Path("docs/benchmarks.md")
-
-
-def machine() -> str:
-    model = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()} "
-        f"on {platform.system()} {platform.machine()}, "
-        f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC"
-    )
 
 
 class Run:

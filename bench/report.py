@@ -1,9 +1,13 @@
 """Result tables: printed as the benchmark goes, and written together to docs/benchmarks.md."""
 
+import datetime
+import os
+import platform
 import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
 
 
@@ -55,3 +59,18 @@ def keep_hand_written(generated: str, previous: str) -> str:
     """The generated report followed by the previous report's hand-written sections."""
     found = HAND_WRITTEN.search(previous)
     return generated if found is None else generated + "\n" + previous[found.start() :]
+
+
+def machine() -> str:
+    model = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return (
+        f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()} "
+        f"on {platform.system()} {platform.machine()}, "
+        f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC"
+    )
