@@ -119,10 +119,11 @@ def _as_list(consumed: Any) -> list[dict[str, Any]]:
 
 
 def ou_of(params: Mapping[str, Any]) -> str | None:
-    """The OU a request is about: its key, or its key condition's value."""
-    key = params.get("Key", {}).get("ou_id", {}).get("S")
-    if key is not None:
-        return str(key)
+    """The OU a request is about: its key or item, or its key condition's value."""
+    for keyed in ("Key", "Item"):
+        key = params.get(keyed, {}).get("ou_id", {}).get("S")
+        if key is not None:
+            return str(key)
     value = params.get("ExpressionAttributeValues", {}).get(":ou", {}).get("S")
     return None if value is None else str(value)
 
