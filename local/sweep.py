@@ -27,6 +27,7 @@ from local.stream_poller import print_published_events
 
 MODES: Final = ("report", "adopt", "reconcile")
 DEFAULT_SEGMENTS: Final = 8
+MAX_LOCAL_SEGMENTS: Final = 64
 DEFAULT_STALLED_AFTER_DAYS: Final = 14
 # A segment whose cursor never comes back null is a bug to report, not a long segment.
 MAX_INVOCATIONS_PER_SEGMENT: Final = 10_000
@@ -121,15 +122,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"),
         help="the DynamoDB URL make serve prints (default: $AWS_ENDPOINT_URL_DYNAMODB)",
     )
-    parser.add_argument("--segments", type=int, default=DEFAULT_SEGMENTS, choices=range(1, 65))
+    parser.add_argument(
+        "--segments", type=_segments, default=DEFAULT_SEGMENTS, help="1 to 64 (default: 8)"
+    )
     parser.add_argument(
         "--verbose", action="store_true", help="also print the function's JSON logs and metrics"
     )
     args = parser.parse_args(argv)
-    # The one place that finds make serve's store.
-    if not args.store:
-        parser.error("--store is required: the DynamoDB URL that make serve prints")
-    store: str = args.store
+    # The one place that finds make serve's store; with local/serve_state.py (make serve's
+    # state file) it becomes: store = serve_state.store_url(args.store)
+    store: str = args.store or parser.error("--store: the DynamoDB URL that make serve prints")
     use_store(store)
     try:
         with contextlib.redirect_stdout(sys.stdout if args.verbose else _Discarded()):
@@ -142,6 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     days = int(os.environ.get("STALLED_AFTER_DAYS", DEFAULT_STALLED_AFTER_DAYS))
     print(render_funnel(answer, days))
     return 1 if answer["failed"] else 0
+
+
+def _segments(text: str) -> int:
+    """A thread per segment: a few dozen at most."""
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LOCAL_SEGMENTS:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to {MAX_LOCAL_SEGMENTS}")
+    return int(text)
 
 
 def _local_function() -> Invoke:

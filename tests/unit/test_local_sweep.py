@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from local.sweep import bar, render_funnel, run_segment, sweep
+from local.sweep import bar, main, render_funnel, run_segment, sweep
 
 # A merged answer as the sweep function gives it (domain.fleet.merge_answers).
 REPORT = {
@@ -126,3 +126,22 @@ def test_every_segment_runs_at_once_then_one_merge_gets_their_answers_in_order()
     assert [answer["ous"] for answer in merged] == [0, 10, 20, 30, 40]
     assert {answer["mode"] for answer in merged} == {"adopt"}
     assert {answer["total_segments"] for answer in merged} == {segments}
+
+
+@pytest.mark.parametrize("segments", ["0", "65", "x", "-1"])
+def test_a_bad_segment_count_is_a_usage_error(
+    segments: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", "--store", "http://127.0.0.1:9", "--segments", segments])
+    assert exit_.value.code == 2
+    assert "a whole number from 1 to 64" in capsys.readouterr().err
+
+
+def test_without_a_store_it_says_which_url_to_give(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    with pytest.raises(SystemExit):
+        main(["report"])
+    assert "--store: the DynamoDB URL that make serve prints" in capsys.readouterr().err
