@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
+from adapters.progress import STEP_TIME_PREFIX
 from domain.checklist import CHECKLIST, CONNECTABLE_INTEGRATION_KINDS
 from domain.provisioning import rfc3339
 
@@ -201,7 +202,7 @@ def progress_item(ou: FleetOu, now: datetime) -> dict[str, object]:
     times = [rfc3339(now - timedelta(hours=hours)) for hours in ou.hours_ago]
     item: dict[str, object] = {
         "ou_id": ou.ou_id,
-        **{f"step_completed_at:{step}": at for step, at in zip(ou.recorded, times, strict=False)},
+        **{STEP_TIME_PREFIX + step: at for step, at in zip(ou.recorded, times, strict=False)},
         "last_outcome": sorted(ou.recorded),
         "last_checked_at": times[len(ou.recorded) - 1],
         # One check per step, each news: the sequence grew once per step.
