@@ -213,14 +213,14 @@ def holds(rule: dict[str, Any], data: Any) -> bool:
         return not holds(rule["Not"], data)
     value = lookup(data, rule["Variable"])
     if "IsPresent" in rule:
-        return (value is not _MISSING) == rule["IsPresent"]
+        return (value is not _MISSING) is rule["IsPresent"]
     assert value is not _MISSING, f"States.Runtime: {rule['Variable']} is not in the input"
     if "IsString" in rule:
-        return isinstance(value, str) == rule["IsString"]
+        return isinstance(value, str) is rule["IsString"]
     if "IsNull" in rule:
-        return (value is None) == rule["IsNull"]
+        return (value is None) is rule["IsNull"]
     if "StringEquals" in rule:
-        return isinstance(value, str) and value == rule["StringEquals"]
+        return isinstance(value, str) and value == str(rule["StringEquals"])
     if "NumericEquals" in rule:
         return type(value) in (int, float) and value == rule["NumericEquals"]
     raise AssertionError(f"the runner does not know the rule {rule}")
