@@ -227,31 +227,34 @@ def test_an_adopt_execution_ends_by_enabling_exactly_the_existing_tables_trigger
 
 
 @pytest.mark.parametrize(
-    ("overrides", "mode", "failed"),
+    ("overrides", "mode"),
     [
-        pytest.param(ADOPTING, "reconcile", 0, id="reconcile"),
-        pytest.param(ADOPTING, "report", 0, id="report"),
-        pytest.param({}, "adopt", 0, id="adopt-with-created-tables"),
+        pytest.param(ADOPTING, "reconcile", id="reconcile"),
+        pytest.param(ADOPTING, "report", id="report"),
+        pytest.param({}, "adopt", id="adopt-with-created-tables"),
     ],
 )
 def test_no_other_execution_enables_a_trigger(
-    stack: Callable[..., Stack], overrides: dict[str, str], mode: str, failed: int
+    stack: Callable[..., Stack], overrides: dict[str, str], mode: str
 ) -> None:
-    execution, _ = run(stack(**overrides), mode, FakeSweepFunction(failed))
+    execution, output = run(stack(**overrides), mode)
     assert enabled_triggers(execution) == []
     assert len(execution.calls) == 2 * 64 + 1
+    assert output["mode"] == mode
 
 
-def test_an_adoption_that_left_ous_behind_fails_and_enables_nothing(
-    stack: Callable[..., Stack],
+@pytest.mark.parametrize("mode", ["adopt", "reconcile", "report"])
+def test_a_sweep_that_left_ous_behind_fails_and_enables_nothing(
+    stack: Callable[..., Stack], mode: str
 ) -> None:
-    """Enabling a trigger while some OU has no progress record would let its next write
-    announce a completion that happened long ago."""
+    """The failed execution raises the alarm. Enabling a trigger while some OU has no progress
+    record would let its next write announce a completion that happened long ago."""
     execution = Execution(FakeSweepFunction(failed=1))
     with pytest.raises(StateFailed) as failed:
-        execution.run(machine_of(stack(**ADOPTING)), {"mode": "adopt"})
-    assert failed.value.error == "AdoptionIncomplete"
+        execution.run(machine_of(stack(**ADOPTING)), {"mode": mode})
+    assert failed.value.error == "SweepIncomplete"
     assert enabled_triggers(execution) == []
+    assert execution.calls[-1][1]["Payload"].keys() == {"merge"}, "the merge (and metrics) ran"
 
 
 def test_every_path_to_enabling_passes_the_merge_an_adopt_mode_and_no_failed_ou(
