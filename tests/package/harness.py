@@ -1,4 +1,4 @@
-"""Run a built function the way Lambda runs it: a fresh ``python3.13 -I -S`` process whose
+"""Run a built function the way Lambda runs it: a fresh ``python3.13 -I -S -B`` process whose
 ``sys.path`` is the function's build directory and the standard library, nothing of the
 repository or of a venv (-I ignores PYTHON* variables and the user's site-packages, -S the
 interpreter's own). The package ships botocore: nothing else is needed from the runtime.
@@ -134,6 +134,7 @@ def run_function(function: BuiltFunction, events: Sequence[object], endpoint: st
             lambda_python(),
             "-I",
             "-S",
+            "-B",  # /var/task is read-only in Lambda: no bytecode is written into the package
             "-c",
             _BOOTSTRAP,
             str(function.code_dir),
