@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from local.cfn_template import PROJECT_ROOT
+from local.cfn_template import PROJECT_ROOT, load_template
 from local.event_bus import published_events
 from tests.package.harness import (
     BuiltFunction,
@@ -21,6 +21,7 @@ from tests.package.harness import (
     run_function,
 )
 
+FUNCTION_TYPE = "AWS::Serverless::Function"
 DOCUMENTED_BODY = json.loads((PROJECT_ROOT / "tests/data/documented_example.json").read_text())
 
 
@@ -101,12 +102,8 @@ def test_each_function_runs_from_its_package_alone(case: FunctionCase, endpoint:
 
 
 def test_every_function_of_the_template_has_a_case(x86_64_build: Path) -> None:
-    template = (x86_64_build / "template.yaml").read_text(encoding="utf-8")
-    functions = {
-        name.strip().rstrip(":")
-        for name, kind in zip(template.splitlines(), template.splitlines()[1:], strict=False)
-        if kind.strip() == "Type: AWS::Serverless::Function"
-    }
+    resources = load_template(x86_64_build / "template.yaml")["Resources"]
+    functions = {name for name, resource in resources.items() if resource["Type"] == FUNCTION_TYPE}
     assert functions == {case.logical_id for case in CASES}
 
 
