@@ -124,7 +124,11 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_curl(command: str) -> tuple[int, bytes]:
     """A curl -si command: the status and the body it prints."""
     result = subprocess.run(
-        shlex.split(command), capture_output=True, env=NO_PROXY, timeout=HANG_GUARD_SECONDS
+        shlex.split(command),
+        capture_output=True,
+        env=NO_PROXY,
+        timeout=HANG_GUARD_SECONDS,
+        check=False,
     )
     head, _, body = result.stdout.partition(b"\r\n\r\n")
     return int(head.split()[1]), body
@@ -140,6 +144,7 @@ def exit_status_mismatches(claims: list[ExitClaim], checkout: Path, served: Serv
             capture_output=True,
             text=True,
             timeout=HANG_GUARD_SECONDS,
+            check=False,
         )
         if result.returncode != claim.status:
             mismatches.append(
