@@ -43,7 +43,7 @@ help:
 	@echo "make test-unit        the fast tier: unit tests only (no servers, no subprocesses)"
 	@echo "make lock             re-resolve the pinned dependencies in requirements/"
 	@echo "make load             load-test the local server (docs/load-test.md; ~15 min, loopback only)"
-	@echo "make bench            measure latency, cost and cold start (docs/benchmarks.md; ~10 min)"
+	@echo "make bench            measure latency, cost and cold start (docs/benchmarks.md; 15 min at most)"
 	@echo "make openapi          regenerate docs/openapi.json from the code"
 	@echo "make screenshots      regenerate docs/screenshots/ (the widget in headless Chromium)"
 
