@@ -156,3 +156,15 @@ def test_the_banner_lists_one_curl_per_demo_request() -> None:
     commands = [line for line in text.splitlines() if line.startswith("curl ")]
     assert len(commands) == len(serve.DEMO_REQUESTS)
     assert all("http://127.0.0.1:3000/onboarding" in command for command in commands)
+
+
+def test_a_second_serve_is_refused_while_one_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(serve_state.STATE_FILE_VARIABLE, str(tmp_path / "serve-state.json"))
+    with serve_state.recorded("http://127.0.0.1:3000", "http://127.0.0.1:8000"):
+        with restored_environment():
+            status = serve.main(["--port", "0"])
+        assert serve_state.store_url(None) == "http://127.0.0.1:8000", "the first one's state"
+    assert status == 1
+    assert "Cannot start: make serve is already running" in capsys.readouterr().err
