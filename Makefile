@@ -104,9 +104,8 @@ typecheck: $(BIN)/.installed
 # The integration tests run against dynalite as well as moto; the template tests run SAM's
 # translator from the SAM CLI's environment. Three workers (pytest-xdist), each with its own
 # servers on free ports: most of the suite waits on sockets, so three pay even on two cores.
-# Tests marked with one xdist_group share a worker (and its module's server).
 test: $(BIN)/.installed $(SAM_VENV)/.installed browser dynalite
-	$(BIN)/pytest -n 3 --dist loadgroup --cov --cov-branch --cov-report=term --cov-fail-under=90 -p no:cacheprovider
+	$(BIN)/pytest -n 3 --cov --cov-branch --cov-report=term --cov-fail-under=90 -p no:cacheprovider
 
 # The fast tier, to try a change in a loop: pure logic on in-memory fakes, no servers and no
 # processes (tests/unit/conftest.py refuses both).
