@@ -4,7 +4,10 @@ production, DynamoDB)."""
 
 import io
 import json
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +15,7 @@ import pytest
 
 from handlers.check_cli import main
 from local import check, complete_step, serve_state
+from local.cfn_template import PROJECT_ROOT
 from local.stack import local_stack
 from tests.factories import OuData
 from tests.integration.conftest import Store, use_environment
@@ -131,3 +135,22 @@ def test_complete_step_without_make_serve_says_so(serve_running: Path) -> None:
     serve_running.unlink()
     with pytest.raises(serve_state.ServeNotRunning, match="make serve is not running"):
         complete_step.main(["ou-partial"])
+
+
+def test_complete_step_without_make_serve_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    """As the shell sees it: the message, no traceback, a non-zero status."""
+    result = subprocess.run(
+        [sys.executable, "-m", "local.complete_step", "ou-partial"],
+        cwd=PROJECT_ROOT,
+        env={
+            **os.environ,
+            "PYTHONPATH": "src:.",
+            serve_state.STATE_FILE_VARIABLE: str(tmp_path / "none.json"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"make serve is not running: {serve_state.START_HINT}"]
