@@ -43,8 +43,16 @@ INIT: Final = "INIT: import handlers.status_api"
 FIRST_REQUEST: Final = "INIT + first request (this service)"
 OTHER_CHECKOUT: Final = "INIT + first request ({})"
 UNCOMPILED: Final = "INIT + first request, package without bytecode (`sam build` alone)"
-# What the status function's package holds and imports besides src/.
-PACKAGED_LIBRARIES: Final = ("aws_lambda_powertools", "jmespath", "typing_extensions")
+# What the status function's package holds and imports besides src/ (src/requirements.txt).
+PACKAGED_LIBRARIES: Final = (
+    "aws_lambda_powertools",
+    "botocore",
+    "dateutil",
+    "jmespath",
+    "six",
+    "typing_extensions",
+    "urllib3",
+)
 FIRST_REQUEST_CODE: Final = (
     "import runpy; runpy.run_module('bench.cold_request', run_name='__main__')"
 )
@@ -160,8 +168,8 @@ def phase_breakdown(kind: str, environment: dict[str, str], repeats: int = 5) ->
 
 def uncompiled_package(root: Path) -> Path:
     """src/ and the libraries the function ships, copied where no bytecode is cached: what
-    `sam build` alone packages, run from Lambda's read-only disk (the runtime's SDK and the
-    standard library come compiled)."""
+    `sam build` alone packages, run from Lambda's read-only disk (the standard library comes
+    compiled)."""
     skip = shutil.ignore_patterns("__pycache__")
     shutil.copytree("src", root, dirs_exist_ok=True, ignore=skip)
     for library in PACKAGED_LIBRARIES:
