@@ -1,4 +1,4 @@
-"""What the packages hold: only what the functions import, the same files for both
+"""What the packages hold: only what the functions import, compiled, the same files for both
 architectures, and the sizes docs/benchmarks.md records."""
 
 import re
@@ -11,12 +11,11 @@ from local.cfn_template import PROJECT_ROOT
 from tests.package.harness import package_files
 
 FUNCTIONS = ("StatusFunction", "ProvisioningFunction", "FleetSweepFunction")
-# Never imported by a function: type stubs and markers, bytecode, console scripts, the
-# requirements file, the operator CLI, Swagger UI's assets, the repository's other trees.
+# Never imported by a function: type stubs and markers, console scripts, the requirements
+# file, the operator CLI, Swagger UI's assets, the repository's other trees.
 LEFT_OUT = (
     "*.pyi",
     "*/py.typed",
-    "*__pycache__*",
     "*.data/*",
     "requirements.txt",
     "handlers/check_cli.py",
@@ -25,6 +24,7 @@ LEFT_OUT = (
 )
 SDK_SERVICES = {"dynamodb", "events"}  # the only clients composition.py creates
 SIZE_TOLERANCE = 0.05
+RUNTIME_BYTECODE = "cpython-313"  # Lambda's python3.13, whatever runs the tests
 
 
 @pytest.fixture(params=["arm64", "x86_64"])
@@ -44,6 +44,27 @@ def test_the_package_leaves_out_what_the_functions_never_import(build: Path, fun
         if path.count("/") > 2 and path.startswith("botocore/data/")
     }
     assert services == SDK_SERVICES
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_module_is_compiled_for_the_runtime_and_checked_by_hash(
+    build: Path, function: str
+) -> None:
+    """Lambda's code directory is read-only: a module without bytecode in the package is
+    compiled again on every cold start (docs/benchmarks.md, Target 4). Hash-checked bytecode
+    (PEP 552 flags 0b11) stays valid whatever a zip does to file times, and is never used for a
+    source it was not compiled from."""
+    code_dir = build / function
+    files = package_files(code_dir)
+    expected = {
+        str(Path(path).parent / "__pycache__" / f"{Path(path).stem}.{RUNTIME_BYTECODE}.pyc")
+        for path in files
+        if path.endswith(".py")
+    }
+    compiled = {path for path in files if path.endswith(".pyc")}
+    assert compiled == expected
+    flags = {int.from_bytes((code_dir / path).read_bytes()[4:8], "little") for path in compiled}
+    assert flags == {0b11}
 
 
 def test_the_x86_64_twin_is_the_same_package(arm64_build: Path, x86_64_build: Path) -> None:
