@@ -5,16 +5,17 @@ Each case is a whole fresh process (``python -c``) reading from the benchmark's 
 server on 127.0.0.1, over HTTP), run interleaved with the others, ``repeats`` times; medians of
 wall time and of CPU time, and each case's peak resident memory.
 
-Every process finds its modules compiled, as in Lambda: the runtime's own (the standard
-library, boto3) are, and ``make build`` compiles the package's. Here the bytecode is cached in a
-folder of its own (PYTHONPYCACHEPREFIX), written by one uncounted warm-up run of each case.
+Cases run from src/ find their modules compiled, as in Lambda, whose runtime ships the
+standard library and its SDK compiled and where ``make build`` compiles the package: the
+bytecode is cached in a folder of its own (PYTHONPYCACHEPREFIX), written by one uncounted
+warm-up run of each case. When the x86_64 twin is built, two more cases run the package itself
+as Lambda does, writing no bytecode: as built, and without its bytecode.
 
 Peak memory is the child's own high-water mark (VmHWM, what ru_maxrss reports for a process
 that was not forked from a bigger one): a child forked from this process would otherwise count
 the pages it shared with its parent before exec.
 """
 
-import importlib.util
 import json
 import os
 import re
@@ -42,16 +43,22 @@ FLOOR: Final = "floor: import boto3; boto3.client('dynamodb') + one GetItem"
 INIT: Final = "INIT: import handlers.status_api"
 FIRST_REQUEST: Final = "INIT + first request (this service)"
 OTHER_CHECKOUT: Final = "INIT + first request ({})"
-UNCOMPILED: Final = "INIT + first request, package without bytecode (`sam build` alone)"
-# What the status function's package holds and imports besides src/ (src/requirements.txt).
-PACKAGED_LIBRARIES: Final = (
-    "aws_lambda_powertools",
-    "botocore",
-    "dateutil",
-    "jmespath",
-    "six",
-    "typing_extensions",
-    "urllib3",
+# The deployed package's x86_64 twin (`make build-x86_64`), which this machine can run: as
+# built (compiled), and copied without its bytecode, as `sam build` alone leaves it.
+PACKAGE: Final = Path(".aws-sam-x86_64/build/StatusFunction")
+PACKAGED: Final = "INIT + first request, built package (`make build-x86_64`)"
+UNCOMPILED: Final = "INIT + first request, built package without bytecode"
+PACKAGE_REQUEST: Final = (
+    "import json, os, sys\n"
+    "sys.dont_write_bytecode = True  # Lambda's code directory is read-only\n"
+    "sys.path.insert(0, {code_dir!r})\n"
+    "from types import SimpleNamespace\n"
+    "from handlers.status_api import lambda_handler\n"
+    "context = SimpleNamespace(function_name='bench', memory_limit_in_mb=256,\n"
+    "    invoked_function_arn='arn:aws:lambda:us-east-1:123456789012:function:bench',\n"
+    "    aws_request_id='bench')\n"
+    "response = lambda_handler(json.loads(os.environ['BENCH_EVENT']), context)\n"
+    "sys.exit(0 if response['statusCode'] == 200 else 1)\n"
 )
 FIRST_REQUEST_CODE: Final = (
     "import runpy; runpy.run_module('bench.cold_request', run_name='__main__')"
@@ -166,22 +173,19 @@ def phase_breakdown(kind: str, environment: dict[str, str], repeats: int = 5) ->
     return ", ".join(f"{name} {ms(median(values))}" for name, values in samples.items())
 
 
-def uncompiled_package(root: Path) -> Path:
-    """src/ and the libraries the function ships, copied where no bytecode is cached: what
-    `sam build` alone packages, run from Lambda's read-only disk (the standard library comes
-    compiled)."""
-    skip = shutil.ignore_patterns("__pycache__")
-    shutil.copytree("src", root, dirs_exist_ok=True, ignore=skip)
-    for library in PACKAGED_LIBRARIES:
-        spec = importlib.util.find_spec(library)
-        if spec is None or spec.origin is None:
-            raise RuntimeError(f"{library} is not installed")
-        origin = Path(spec.origin)
-        if origin.name == "__init__.py":
-            shutil.copytree(origin.parent, root / library, ignore=skip)
-        else:
-            shutil.copy(origin, root / origin.name)
-    return root
+def package_cases(store: str, copies: Path) -> dict[str, tuple[str, dict[str, str]]]:
+    """The built package's first request, with and without its bytecode, run from the package
+    alone (no src/, no bytecode cache of ours); none if the twin is not built."""
+    if not PACKAGE.is_dir():
+        return {}
+    environment = child_environment(store)
+    del environment["PYTHONPATH"], environment["PYTHONPYCACHEPREFIX"]
+    uncompiled = copies / PACKAGE.name
+    shutil.copytree(PACKAGE, uncompiled, ignore=shutil.ignore_patterns("__pycache__"))
+    return {
+        PACKAGED: (PACKAGE_REQUEST.format(code_dir=str(PACKAGE.resolve())), environment),
+        UNCOMPILED: (PACKAGE_REQUEST.format(code_dir=str(uncompiled)), environment),
+    }
 
 
 def measure(
@@ -219,11 +223,8 @@ def run(
         for checkout in compare
     }
     cases |= {name: (FIRST_REQUEST_CODE, other) for name, other in others.items()}
-    with tempfile.TemporaryDirectory(prefix="bench-package-") as package:
-        uncompiled = child_environment(
-            store, {"PYTHONDONTWRITEBYTECODE": "1"}, uncompiled_package(Path(package))
-        )
-        cases[UNCOMPILED] = (FIRST_REQUEST_CODE, uncompiled)
+    with tempfile.TemporaryDirectory(prefix="bench-package-") as copies:
+        cases |= package_cases(store, Path(copies))
         walls, cpus, peaks = measure(cases, repeats)
     medians = {name: median(values) for name, values in walls.items()}
     cpu_medians = {name: median(values) for name, values in cpus.items()}
@@ -253,6 +254,13 @@ def run(
         f"{TARGET_RATIO}x the floor in wall time, every case under {MEMORY_LIMIT_MB} MB: "
         f"{verdict(met)}. CPU time is user + system of the process: on a shared machine, wall "
         "time also holds waits for a core. Peak memory: VmHWM.",
+        (
+            "The built package rows run the deployed package's x86_64 twin from its build "
+            "directory, first on sys.path, with its own botocore and no bytecode written, as "
+            "Lambda runs it: as `make build` leaves it, then copied without its bytecode."
+            if PACKAGE.is_dir()
+            else f"No built package rows: {PACKAGE} is not built (`make build-x86_64`)."
+        ),
         "CPU time by phase, medians of 5 more runs: INIT + first request: "
         + phase_breakdown("service", environment)
         + "; the floor: "
