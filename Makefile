@@ -26,7 +26,7 @@ export PYTHONPATH := src:.
 export SAM_CLI_TELEMETRY := 0
 # Every venv is filled by uv from its hashed lock file: about 5 s for all four where pip took
 # 110 s (warm caches). Bytecode is compiled on first import, as Python does anyway.
-UV_INSTALL = $(UV) pip install --quiet --no-deps --require-hashes --python
+UV_INSTALL = $(UV) pip sync --quiet --require-hashes --python
 
 # `sam build` for runtime python3.13 without Docker needs a working python3.13 on PATH.
 # A pyenv shim may exist without the version selected, so each candidate is run to check it.
