@@ -77,19 +77,19 @@ $(BIN)/.installed: requirements/dev.txt | $(UV_VENV)/.installed
 
 $(SAM_VENV)/.installed: requirements/sam.txt | $(UV_VENV)/.installed
 	$(PYTHON) -m venv --without-pip $(SAM_VENV)
-	$(UV_INSTALL) $(SAM_VENV)/bin/python -r $<
+	$(UV_INSTALL) $(SAM_VENV)/bin/python $<
 	@touch $@
 
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt | $(UV_VENV)/.installed
 	$(PYTHON) -m venv --without-pip $(CHECKOV_VENV)
-	$(UV_INSTALL) $(CHECKOV_VENV)/bin/python -r $<
+	$(UV_INSTALL) $(CHECKOV_VENV)/bin/python $<
 	@touch $@
 
 # Only what serving needs, for a quick first start.
 $(SERVE_VENV)/.installed: requirements/serve.txt | $(UV_VENV)/.installed
 	@$(NEED_311)
 	$(PYTHON) -m venv --without-pip $(SERVE_VENV)
-	$(UV_INSTALL) $(SERVE_VENV)/bin/python -r $<
+	$(UV_INSTALL) $(SERVE_VENV)/bin/python $<
 	@touch $@
 
 serve: $(SERVE_VENV)/.installed
