@@ -72,7 +72,7 @@ $(BIN)/.installed: requirements/dev.txt | $(UV_VENV)/.installed
 	  echo "warning: no python3.13 (the Lambda runtime); testing on $$($(PYTHON) -V)" >&2; \
 	fi
 	$(PYTHON) -m venv --without-pip $(VENV)
-	$(UV_INSTALL) $(BIN)/python -r $<
+	$(UV_INSTALL) $(BIN)/python $<
 	@touch $@
 
 $(SAM_VENV)/.installed: requirements/sam.txt | $(UV_VENV)/.installed
