@@ -184,11 +184,11 @@ bench: $(BIN)/.installed
 
 # Re-resolve every lock file (needs network). uv resolves for all platforms and Pythons 3.11+;
 # the Lambda package's for its runtime (3.13, arm64).
-COMPILE = $(UV) pip compile --universal --python-version 3.11 --generate-hashes --no-strip-extras
+COMPILE = $(UV) pip compile $(1) --universal --python-version 3.11 --generate-hashes --no-strip-extras -o $(2)
 lock: $(UV_VENV)/.installed
-	$(COMPILE) pyproject.toml --extra dev -o requirements/dev.txt
-	$(COMPILE) pyproject.toml --extra serve -o requirements/serve.txt
-	for tool in sam checkov uv; do $(COMPILE) requirements/$$tool.in -o requirements/$$tool.txt; done
+	$(call COMPILE,pyproject.toml --extra dev,requirements/dev.txt)
+	$(call COMPILE,pyproject.toml --extra serve,requirements/serve.txt)
+	$(foreach tool,sam checkov uv,$(call COMPILE,requirements/$(tool).in,requirements/$(tool).txt);)
 	$(UV) pip compile pyproject.toml --python-version 3.13 \
 	  --python-platform aarch64-manylinux_2_28 --generate-hashes --no-header -o src/requirements.txt
 
