@@ -36,14 +36,15 @@ PYTHON ?= $(if $(PY313_DIR),$(PY313_DIR)/python3.13,python3)
 NEED_311 = $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=...")'
 IS_313 = $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'
 
-.PHONY: help serve invoke complete-step check lint typecheck test validate scan build lock clean bench openapi browser screenshots dynalite load
+.PHONY: help serve invoke complete-step check lint typecheck test validate scan build build-x86_64 test-package lock clean bench openapi browser screenshots dynalite load
 
 help:
 	@echo "make serve            serve the API on http://127.0.0.1:$(PORT) with demo data"
 	@echo "                      (VERBOSE=1: also the function's JSON logs and EMF metrics)"
 	@echo "make invoke EVENT=..  invoke the handler once with an event file (like sam local invoke)"
 	@echo "make complete-step OU=ou-partial STORE=..  complete a demo OU in make serve's store"
-	@echo "make check            lint, types, tests with coverage, template lint and scan, sam build"
+	@echo "make check            lint, types, tests with coverage, template lint and scan, sam build,"
+	@echo "                      the x86_64 twin's package run alone (make test-package)"
 	@echo "make test-unit        the fast tier: unit tests only (no servers, no subprocesses)"
 	@echo "make lock             re-resolve the pinned dependencies in requirements/"
 	@echo "make load             load-test the local server (docs/load-test.md; ~15 min, loopback only)"
@@ -102,7 +103,7 @@ invoke: $(SERVE_VENV)/.installed
 complete-step: $(SERVE_VENV)/.installed
 	$(SERVE_VENV)/bin/python -m local.complete_step $(OU) --store $(STORE)
 
-check: lint typecheck test validate scan build
+check: lint typecheck test validate scan build build-x86_64 test-package
 	@echo "All checks passed."
 
 # lint-imports enforces the one-way dependencies ([tool.importlinter] in pyproject.toml).
@@ -119,7 +120,8 @@ typecheck: $(BIN)/.installed
 # translator from the SAM CLI's environment. Three workers (pytest-xdist), each with its own
 # servers on free ports: most of the suite waits on sockets, so three pay even on two cores.
 test: $(BIN)/.installed $(SAM_VENV)/.installed browser dynalite
-	$(BIN)/pytest -n 3 --cov --cov-branch --cov-report=term --cov-fail-under=90 -p no:cacheprovider
+	$(BIN)/pytest -n 3 --cov --cov-branch --cov-report=term --cov-fail-under=90 -p no:cacheprovider \
+	  --ignore=tests/package
 
 # The fast tier, to try a change in a loop: pure logic on in-memory fakes, no servers and no
 # processes (tests/unit/conftest.py refuses both).
@@ -169,13 +171,37 @@ validate: $(SAM_VENV)/.installed
 scan: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --skip-download --compact --quiet
 
+# The deployed package, arm64 (.aws-sam/), and its x86_64 twin, which this machine can run
+# (tests/package runs it as Lambda would). Each build is then pruned of what the functions never
+# import: type stubs, bytecode, console scripts, the operator CLI (it runs from .venv), Swagger
+# UI's assets (served locally only) and the SDK's models of services no function calls.
+SDK_SERVICES := dynamodb events
+X86_64_BUILD := .aws-sam-x86_64
+define sam_build
+@if [ -z "$(PY313_DIR)" ]; then \
+  if [ "$${CI:-}" = "true" ]; then echo "python3.13 not found: sam build needs it" >&2; exit 1; fi; \
+  echo "Skipping sam build: no python3.13 on this machine (the Lambda runtime)."; \
+else \
+  PATH="$(PY313_DIR):$$PATH" $(SAM) build $(2); \
+  for dir in $(1)/build/*/; do \
+    rm -rf "$$dir"requirements.txt "$$dir"handlers/check_cli.py "$$dir"*.data \
+      "$$dir"aws_lambda_powertools/event_handler/openapi/swagger_ui/*.min.*; \
+    find "$$dir" \( -name '*.pyi' -o -name py.typed -o -name __pycache__ \) -prune -exec rm -rf {} +; \
+    find "$$dir"botocore/data -mindepth 1 -maxdepth 1 -type d $(SDK_SERVICES:%=! -name %) -exec rm -rf {} +; \
+  done; \
+fi
+endef
+
 build: $(SAM_VENV)/.installed
-	@if [ -z "$(PY313_DIR)" ]; then \
-	  if [ "$${CI:-}" = "true" ]; then echo "python3.13 not found: sam build needs it" >&2; exit 1; fi; \
-	  echo "Skipping sam build: no python3.13 on this machine (the Lambda runtime)."; \
-	else \
-	  PATH="$(PY313_DIR):$$PATH" $(SAM) build; \
-	fi
+	$(call sam_build,.aws-sam)
+
+build-x86_64: $(SAM_VENV)/.installed
+	$(call sam_build,$(X86_64_BUILD),--build-dir $(X86_64_BUILD)/build --cache-dir $(X86_64_BUILD)/cache \
+	  --parameter-overrides Architecture=x86_64)
+
+# The x86_64 package run alone in a clean python3.13, as Lambda runs it (tests/package/).
+test-package: $(BIN)/.installed build build-x86_64
+	$(BIN)/pytest tests/package -q -p no:cacheprovider
 
 # Not part of `make check`: seeds ~240,000 items and takes several minutes. The timeout is a
 # backstop; the run bounds itself.
@@ -183,14 +209,15 @@ bench: $(BIN)/.installed
 	timeout 1200 $(BIN)/python -m bench
 
 # Re-resolve every lock file (needs network). uv resolves for all platforms and Pythons 3.11+;
-# the Lambda package's for its runtime (3.13, arm64).
+# the Lambda package's for its runtime (3.13, arm64), at the versions the tests run (dev.txt).
 COMPILE = $(UV) pip compile $(1) --universal --python-version 3.11 --generate-hashes --no-strip-extras -o $(2)
 lock: $(UV_VENV)/.installed
 	$(call COMPILE,pyproject.toml --extra dev,requirements/dev.txt)
 	$(call COMPILE,pyproject.toml --extra serve,requirements/serve.txt)
 	$(foreach tool,sam checkov uv,$(call COMPILE,requirements/$(tool).in,requirements/$(tool).txt);)
 	$(UV) pip compile pyproject.toml --python-version 3.13 \
-	  --python-platform aarch64-manylinux_2_28 --generate-hashes --no-header -o src/requirements.txt
+	  --python-platform aarch64-manylinux_2_28 --generate-hashes --no-header \
+	  -c requirements/dev.txt -o src/requirements.txt
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(SERVE_VENV) $(CHECKOV_VENV) $(UV_VENV) .aws-sam .coverage .mypy_cache .ruff_cache .pytest_cache .tools/node_modules
+	rm -rf $(VENV) $(SAM_VENV) $(SERVE_VENV) $(CHECKOV_VENV) $(UV_VENV) .aws-sam $(X86_64_BUILD) .coverage .mypy_cache .ruff_cache .pytest_cache .tools/node_modules

@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_events.client import EventBridgeClient
 
+    from domain.fleet import FleetSweep
     from domain.provisioning import ProvisioningCheck
-    from settings import ApiSettings, ChecklistSettings
+    from settings import ApiSettings, ChecklistSettings, ProvisioningSettings
 
 
 def dynamodb_client(settings: "ChecklistSettings") -> "DynamoDBClient":
@@ -87,19 +88,47 @@ def status_service() -> OnboardingStatusService:
 
 @cache
 def provisioning_check() -> "ProvisioningCheck":
-    from adapters.eventbridge import EventBridgePublisher
-    from adapters.progress import DynamoDbProgress
-    from domain.provisioning import ProvisioningCheck
     from settings import ProvisioningSettings, load_settings
 
     settings = load_settings(ProvisioningSettings)
-    client = dynamodb_client(settings)
+    return _provisioning_check(settings, dynamodb_client(settings))
+
+
+def _provisioning_check(
+    settings: "ProvisioningSettings", client: "DynamoDBClient"
+) -> "ProvisioningCheck":
+    from adapters.eventbridge import EventBridgePublisher
+    from adapters.progress import DynamoDbProgress
+    from domain.provisioning import ProvisioningCheck
+
     return ProvisioningCheck(
         checklist=checklist_evaluator(settings, client),
         progress=DynamoDbProgress(client, settings.progress_table),
         publisher=EventBridgePublisher(
             eventbridge_client(settings), settings.event_bus_name, settings.event_source
         ),
+    )
+
+
+@cache
+def fleet_sweep() -> "FleetSweep":
+    from datetime import UTC, datetime, timedelta
+
+    from adapters.membership_scan import DynamoDbMembershipScan
+    from domain.fleet import FleetSweep
+    from settings import FleetSettings, load_settings
+
+    settings = load_settings(FleetSettings)
+    client = dynamodb_client(settings)
+    check = _provisioning_check(settings, client)
+    return FleetSweep(
+        memberships=DynamoDbMembershipScan(client, settings.memberships_table),
+        checklist=check.checklist,
+        progress=check.progress,
+        check=check,
+        stalled_after=timedelta(days=settings.stalled_after_days),
+        clock=lambda: datetime.now(UTC),
+        new_id=check.new_id,
     )
 
 

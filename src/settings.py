@@ -114,6 +114,16 @@ class ProvisioningSettings(ChecklistSettings):
     event_source: str = _setting(_text(r"[A-Za-z0-9._-]{1,256}"), "kenbun.onboarding")
 
 
+@dataclass(frozen=True, kw_only=True)
+class FleetSettings(ProvisioningSettings):
+    """The fleet sweep's configuration: the provisioning check's, and the memberships table
+    it walks."""
+
+    memberships_table: str = _setting(TABLE_NAME)
+    # An incomplete OU with no step newly completed for this long counts as stalled.
+    stalled_after_days: int = _setting(_whole_number(1, 3650), 14)
+
+
 SettingsT = TypeVar("SettingsT", bound=ChecklistSettings)
 
 

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from adapters.aws_errors import error_code, translated_aws_errors
 from adapters.dynamodb import PARTITION_KEY
 from domain.identifiers import OuId
-from domain.provisioning import ProgressState
+from domain.provisioning import Adoption, ProgressState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -19,6 +19,8 @@ CONDITION_FAILED: Final = "ConditionalCheckFailedException"
 # One top-level attribute per step, so one UpdateItem sets any of them with if_not_exists,
 # whether or not the item exists yet (a map attribute would have to exist first).
 STEP_TIME_PREFIX: Final = "step_completed_at:"
+# A reserved word in DynamoDB expressions: always written through a name placeholder.
+SEQUENCE: Final = "sequence"
 
 
 class DynamoDbProgress:
@@ -36,15 +38,75 @@ class DynamoDbProgress:
             )
             return _state(response.get("Item", {}))
 
-    def claim_completion(self, ou_id: OuId, completion_id: str, completed_at: str) -> ProgressState:
+    def claim_completion(
+        self, ou_id: OuId, completion_id: str, completed_at: str, sequence: int
+    ) -> ProgressState:
         self._update(
             ou_id,
-            "SET completion_id = :id, completed_at = :at, completion_published = :false",
+            "SET completion_id = :id, completed_at = :at, completion_published = :false,"
+            " completion_sequence = :seq",
             "attribute_not_exists(completion_id)",
-            {":id": {"S": completion_id}, ":at": {"S": completed_at}, ":false": {"BOOL": False}},
+            {
+                ":id": {"S": completion_id},
+                ":at": {"S": completed_at},
+                ":false": {"BOOL": False},
+                ":seq": {"N": str(sequence)},
+            },
         )
         # Whoever won the race, the stored completion is the one to publish.
         return self.get(ou_id)
+
+    def advance_sequence(self, ou_id: OuId, checked_at: str) -> int | None:
+        with translated_aws_errors("progress UpdateItem"):
+            try:
+                response = self._client.update_item(
+                    TableName=self._table_name,
+                    Key=self._key(ou_id),
+                    UpdateExpression="ADD #sequence :one SET sequence_checked_at = :at",
+                    # Only a check that read the evidence later than the last one to advance.
+                    ConditionExpression=(
+                        "attribute_not_exists(sequence_checked_at) OR sequence_checked_at <= :at"
+                    ),
+                    ExpressionAttributeNames={"#sequence": SEQUENCE},
+                    ExpressionAttributeValues={":one": {"N": "1"}, ":at": {"S": checked_at}},
+                    ReturnValues="UPDATED_NEW",
+                )
+            except ClientError as error:
+                if error_code(error) == CONDITION_FAILED:
+                    return None
+                raise
+            return int(response["Attributes"][SEQUENCE]["N"])
+
+    def adopt(self, ou_id: OuId, adoption: Adoption) -> bool:
+        outcome: list[Any] = [{"S": step} for step in sorted(adoption.outcome)]
+        item: dict[str, Any] = {
+            **self._key(ou_id),
+            "adopted_at": {"S": adoption.adopted_at},
+            "adopted_steps": {"L": outcome},
+            "last_outcome": {"L": outcome},
+            "last_checked_at": {"S": adoption.adopted_at},
+            SEQUENCE: {"N": "1"},
+            "sequence_checked_at": {"S": adoption.adopted_at},
+        }
+        if adoption.completion_id is not None:
+            # Complete before adoption: recorded as published, so no check ever announces it.
+            item |= {
+                "completion_id": {"S": adoption.completion_id},
+                "completion_published": {"BOOL": True},
+                "completion_sequence": {"N": "1"},
+            }
+        with translated_aws_errors("progress PutItem"):
+            try:
+                self._client.put_item(
+                    TableName=self._table_name,
+                    Item=item,
+                    ConditionExpression=f"attribute_not_exists({PARTITION_KEY})",
+                )
+            except ClientError as error:
+                if error_code(error) == CONDITION_FAILED:
+                    return False
+                raise
+        return True
 
     def mark_completion_published(self, ou_id: OuId, completion_id: str) -> None:
         self._update(
@@ -113,8 +175,16 @@ class DynamoDbProgress:
         return {PARTITION_KEY: {"S": ou_id}}
 
 
+def _strings(attribute: dict[str, Any] | None) -> frozenset[str]:
+    return frozenset(value["S"] for value in (attribute or {}).get("L", []) if "S" in value)
+
+
+def _number(attribute: dict[str, Any] | None) -> int | None:
+    text = (attribute or {}).get("N")
+    return None if text is None else int(text)
+
+
 def _state(item: dict[str, Any]) -> ProgressState:
-    last_outcome = item.get("last_outcome", {}).get("L", [])
     return ProgressState(
         completion_id=item.get("completion_id", {}).get("S"),
         completed_at=item.get("completed_at", {}).get("S"),
@@ -126,5 +196,10 @@ def _state(item: dict[str, Any]) -> ProgressState:
             for name, value in item.items()
             if name.startswith(STEP_TIME_PREFIX) and "S" in value
         },
-        last_outcome=frozenset(step["S"] for step in last_outcome if "S" in step),
+        last_outcome=_strings(item.get("last_outcome")),
+        recorded=bool(item),
+        sequence=_number(item.get(SEQUENCE)) or 0,
+        completion_sequence=_number(item.get("completion_sequence")),
+        adopted_at=item.get("adopted_at", {}).get("S"),
+        adopted_steps=_strings(item.get("adopted_steps")),
     )

@@ -161,6 +161,7 @@ def clear_composition() -> None:
     composition.app_settings.cache_clear()
     composition.provisioning_check.cache_clear()
     composition.read_only_checklist_evaluator.cache_clear()
+    composition.fleet_sweep.cache_clear()
 
 
 def use_environment(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) -> None:

@@ -79,6 +79,7 @@ def test_a_complete_ou_is_claimed_published_then_marked(complete: World) -> None
             "completion_id": "completion-1",
             "completed_at": CHECKED_AT,
             "steps_completed_at": EVERY_STEP_AT,
+            "sequence": 1,
         }
     ]
     assert completion(complete.progress.get(OU)) == ("completion-1", CHECKED_AT, True)
