@@ -57,6 +57,8 @@ def test_every_trigger_invokes_a_live_alias(defaults: Stack) -> None:
     for name, target in invoked:
         if target != defaults.params["LambdaAuthorizerArn"]:  # the user's own, not ours
             assert target in aliases, f"{name} invokes {target}"
+    direct = defaults.template["Outputs"]["ProvisioningFunctionLiveArn"]["Value"]
+    assert direct == alias("ProvisioningFunction"), "what workflows are told to invoke"
 
 
 @pytest.mark.parametrize("deployment_type", [None, "AllAtOnce", "Linear10PercentEvery1Minute"])
