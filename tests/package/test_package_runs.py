@@ -84,6 +84,17 @@ CASES = (
         ),
         published=("Onboarding Status Checked", "Onboarding Completed"),
     ),
+    # Reconcile, the scheduled mode: it scans, checks and (the demo OUs having no progress
+    # record) adopts, publishing nothing.
+    FunctionCase(
+        "FleetSweepFunction",
+        (
+            Invocation(
+                {"mode": "reconcile", "segment": 0, "total_segments": 1},
+                result={"mode": "reconcile", "cursor": None, "failed": 0, "published": 0},
+            ),
+        ),
+    ),
 )
 
 

@@ -32,9 +32,12 @@ class NoManagedPolicies:
         return {}
 
 template = yaml_parse(open(sys.argv[1], encoding="utf-8").read())
+# What `sam package` does with local paths: upload them and name them by S3 URI.
 for resource in template["Resources"].values():
     if resource["Type"] == "AWS::Serverless::Function":
         resource["Properties"]["CodeUri"] = "s3://bucket/code.zip"
+    if resource["Type"] == "AWS::Serverless::StateMachine":
+        resource["Properties"]["DefinitionUri"] = "s3://bucket/definition.asl.json"
 json.dump(transform(template, json.loads(sys.argv[2]), NoManagedPolicies()), sys.stdout)
 """
 ISSUER: Final = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example"

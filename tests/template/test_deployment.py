@@ -10,12 +10,12 @@ from typing import Any, Final
 import pytest
 
 from local.cfn_template import PROJECT_ROOT
-from tests.template.conftest import Stack, Template, translate
+from tests.template.conftest import Stack, Template, grants, translate
 from tests.template.test_alarms import alarms_on
+from tests.template.test_security import KMS_KEY, XRAY_WRITES
 
 pytestmark = pytest.mark.template
 
-KMS_KEY: Final = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 # Where each kind of resource names its key, and what it has without one.
 KEY_PROPERTY: Final = {
     "AWS::DynamoDB::Table": "SSESpecification",
@@ -41,7 +41,21 @@ def invokers(deployed: Stack) -> list[tuple[str, Any]]:
         found += [(name, item["FunctionName"]) for name, item in deployed.of_type(kind).items()]
     for name, rule in deployed.of_type("AWS::Events::Rule").items():
         found += [(name, target["Arn"]) for target in rule["Targets"]]
+    functions = set(deployed.of_type("AWS::Lambda::Function"))
+    for name, machine in deployed.of_type("AWS::StepFunctions::StateMachine").items():
+        substituted = machine.get("DefinitionSubstitutions", {}).values()
+        found += [(name, value) for value in substituted if names_a_function(value, functions)]
     return found
+
+
+def names_a_function(value: Any, functions: set[str]) -> bool:
+    """A Ref or GetAtt of a function or of its alias "live"."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    ((function, args),) = value.items()
+    logical_id = args[0] if function == "Fn::GetAtt" else args
+    named = str(logical_id).removesuffix("Aliaslive")
+    return function in ("Ref", "Fn::GetAtt") and named in functions
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +67,7 @@ def test_every_trigger_invokes_a_live_alias(defaults: Stack) -> None:
     """An unqualified ARN would run $LATEST, which a gradual deployment never shifts."""
     aliases = [alias(function) for function in defaults.of_type("AWS::Lambda::Function")]
     invoked = invokers(defaults)
-    assert len(invoked) >= 8, invoked  # the API and its permission, the rule, 5 mappings
+    assert len(invoked) >= 9, invoked  # the API and its permission, the rule, 5 mappings, the sweep
     for name, target in invoked:
         if target != defaults.params["LambdaAuthorizerArn"]:  # the user's own, not ours
             assert target in aliases, f"{name} invokes {target}"
@@ -129,12 +143,39 @@ def test_a_customer_managed_key_encrypts_every_store_only_when_given(
 
 
 def test_each_function_may_have_concurrency_reserved_on_its_own(
-    stack: Callable[..., Stack], defaults: Stack
+    stack: Callable[..., Stack], defaults: Stack, source: Template
 ) -> None:
+    """Or says why not where checkov would ask for it (CKV_AWS_115)."""
     functions = defaults.of_type("AWS::Lambda::Function")
     assert not [name for name, f in functions.items() if "ReservedConcurrentExecutions" in f]
     for function in functions:
-        reserved = stack(**{f"{function}ReservedConcurrency": "7"}).of_type("AWS::Lambda::Function")
+        parameter = f"{function}ReservedConcurrency"
+        if parameter not in defaults.params:
+            skips = source["Resources"][function]["Metadata"]["checkov"]["skip"]
+            assert [s["comment"] for s in skips if s["id"] == "CKV_AWS_115"], function
+            continue
+        reserved = stack(**{parameter: "7"}).of_type("AWS::Lambda::Function")
         assert {name: f.get("ReservedConcurrentExecutions") for name, f in reserved.items()} == {
             name: "7" if name == function else None for name in functions
         }
+
+
+@pytest.mark.parametrize(
+    ("overrides", "actions", "resource"),
+    [
+        pytest.param({"Tracing": "Active"}, XRAY_WRITES, "*", id="tracing"),
+        pytest.param({"KmsKeyArn": KMS_KEY}, {"kms:Decrypt"}, KMS_KEY, id="kms-key"),
+    ],
+)
+def test_every_function_may_write_traces_and_use_the_key_only_when_asked(
+    stack: Callable[..., Stack],
+    defaults: Stack,
+    overrides: dict[str, str],
+    actions: set[str],
+    resource: str,
+) -> None:
+    for function in defaults.of_type("AWS::Lambda::Function"):
+        granted = grants(stack(**overrides), function)
+        assert all(granted.get(action) == [resource] for action in actions), function
+        before = grants(defaults, function)
+        assert not [a for a in before if a.startswith(("xray:", "kms:"))], function

@@ -10,7 +10,13 @@ from typing import Any, Final
 import pytest
 
 from local.cfn_template import PROJECT_ROOT, function_properties
-from settings import ApiSettings, ChecklistSettings, ProvisioningSettings, load_settings
+from settings import (
+    ApiSettings,
+    ChecklistSettings,
+    FleetSettings,
+    ProvisioningSettings,
+    load_settings,
+)
 from tests.template.conftest import (
     AUDIENCE,
     AUTH_PARAMETERS,
@@ -32,6 +38,7 @@ AUTHORIZERS: Final = {"JWT": ("JWT", "JwtAuthorizer"), "LAMBDA": ("CUSTOM", "Lam
 SETTINGS: Final[dict[str, type[ChecklistSettings]]] = {
     "StatusFunction": ApiSettings,
     "ProvisioningFunction": ProvisioningSettings,
+    "FleetSweepFunction": FleetSettings,
 }
 LIVE_ALIAS: Final = {"Ref": "StatusFunctionAliaslive"}
 
