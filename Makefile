@@ -42,13 +42,13 @@ help:
 	@echo "make serve            serve the API on http://127.0.0.1:$(PORT) with demo data"
 	@echo "                      (VERBOSE=1: also the function's JSON logs and EMF metrics)"
 	@echo "make invoke EVENT=..  invoke the handler once with an event file (like sam local invoke)"
-	@echo "make complete-step OU=ou-partial STORE=..  complete a demo OU in make serve's store"
+	@echo "make complete-step OU=ou-partial  complete a demo OU in the running make serve's store"
 	@echo "make check            lint, types, tests with coverage, template lint and scan, sam build,"
 	@echo "                      the x86_64 twin's package run alone (make test-package)"
 	@echo "make test-unit        the fast tier: unit tests only (no servers, no subprocesses)"
 	@echo "make lock             re-resolve the pinned dependencies in requirements/"
 	@echo "make load             load-test the local server (docs/load-test.md; ~15 min, loopback only)"
-	@echo "make bench            measure latency, cost and cold start (docs/benchmarks.md; ~10 min)"
+	@echo "make bench            measure latency, cost and cold start (docs/benchmarks.md; 15 min at most)"
 	@echo "make openapi          regenerate docs/openapi.json from the code"
 	@echo "make screenshots      regenerate docs/screenshots/ (the widget in headless Chromium)"
 
@@ -99,9 +99,10 @@ serve: $(SERVE_VENV)/.installed
 invoke: $(SERVE_VENV)/.installed
 	$(SERVE_VENV)/bin/python -m local.invoke $(EVENT)
 
-# STORE: the DynamoDB URL make serve prints; its stream poller then prints the events.
+# Writes to the running make serve's store (local/serve_state.py), whose stream poller then
+# prints the events; STORE=<DynamoDB URL> names another.
 complete-step: $(SERVE_VENV)/.installed
-	$(SERVE_VENV)/bin/python -m local.complete_step $(OU) --store $(STORE)
+	$(SERVE_VENV)/bin/python -m local.complete_step $(OU) $(if $(STORE),--store $(STORE))
 
 check: lint typecheck test validate scan build build-x86_64 test-package
 	@echo "All checks passed."

@@ -10,7 +10,7 @@ import pytest
 from local.cfn_template import PROJECT_ROOT
 from tests.package.harness import package_files
 
-FUNCTIONS = ("StatusFunction", "ProvisioningFunction")
+FUNCTIONS = ("StatusFunction", "ProvisioningFunction", "FleetSweepFunction")
 # Never imported by a function: type stubs and markers, bytecode, console scripts, the
 # requirements file, the operator CLI, Swagger UI's assets, the repository's other trees.
 LEFT_OUT = (
