@@ -10,6 +10,10 @@ VENV := .venv
 SAM_VENV := .venv-sam
 # Only what serving needs (runtime dependencies and the embedded store), so it starts quickly.
 SERVE_VENV := .venv-serve
+# The IaC scanner pins its own boto3 and more: a venv of its own.
+CHECKOV_VENV := .venv-checkov
+UV_VENV := .venv-uv
+UV := $(UV_VENV)/bin/uv
 BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 PORT ?= 3000
@@ -20,9 +24,9 @@ CHROMIUM := /usr/bin/chromium
 CHROMEDRIVER := /usr/bin/chromedriver
 export PYTHONPATH := src:.
 export SAM_CLI_TELEMETRY := 0
-# pip's find-links and extra indexes on this kind of machine only add noise here.
-PIP_OPTIONS = install --quiet --disable-pip-version-check --no-deps --require-hashes
-PIP_INSTALL = -m pip $(PIP_OPTIONS)
+# Every venv is filled by uv from its hashed lock file: about 5 s for all four where pip took
+# 110 s (warm caches). Bytecode is compiled on first import, as Python does anyway.
+UV_INSTALL = $(UV) pip sync --quiet --require-hashes --python
 
 # `sam build` for runtime python3.13 without Docker needs a working python3.13 on PATH.
 # A pyenv shim may exist without the version selected, so each candidate is run to check it.
@@ -32,14 +36,14 @@ PYTHON ?= $(if $(PY313_DIR),$(PY313_DIR)/python3.13,python3)
 NEED_311 = $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=...")'
 IS_313 = $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'
 
-.PHONY: help serve invoke complete-step check lint typecheck test validate build build-x86_64 test-package lock clean bench openapi browser screenshots dynalite load
+.PHONY: help serve invoke complete-step check lint typecheck test validate scan build build-x86_64 test-package lock clean bench openapi browser screenshots dynalite load
 
 help:
 	@echo "make serve            serve the API on http://127.0.0.1:$(PORT) with demo data"
 	@echo "                      (VERBOSE=1: also the function's JSON logs and EMF metrics)"
 	@echo "make invoke EVENT=..  invoke the handler once with an event file (like sam local invoke)"
 	@echo "make complete-step OU=ou-partial  complete a demo OU in the running make serve's store"
-	@echo "make check            lint, types, tests with coverage, template lint, sam build,"
+	@echo "make check            lint, types, tests with coverage, template lint and scan, sam build,"
 	@echo "                      the x86_64 twin's package run alone (make test-package)"
 	@echo "make test-unit        the fast tier: unit tests only (no servers, no subprocesses)"
 	@echo "make lock             re-resolve the pinned dependencies in requirements/"
@@ -48,34 +52,45 @@ help:
 	@echo "make openapi          regenerate docs/openapi.json from the code"
 	@echo "make screenshots      regenerate docs/screenshots/ (the widget in headless Chromium)"
 
+# uv itself, pinned and hashed, into a venv without pip of its own (ensurepip alone takes ~8 s
+# here), by this Python's pip when it can (pip 22.3+).
+$(UV_VENV)/.installed: requirements/uv.txt
+	@$(NEED_311)
+	$(PYTHON) -m venv --without-pip $(UV_VENV)
+	@if $(PYTHON) -m pip --python $(UV_VENV)/bin/python --version >/dev/null 2>&1; then \
+	  pip="$(PYTHON) -m pip --python $(UV_VENV)/bin/python"; \
+	else \
+	  $(UV_VENV)/bin/python -m ensurepip >/dev/null; pip="$(UV_VENV)/bin/python -m pip"; \
+	fi; \
+	set -x; $$pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r $<
+	@touch $@
+
 # Without python3.13 the tests run on 3.11+ with a warning, except on CI, which must test on 3.13.
-$(BIN)/.installed: requirements/dev.txt
+$(BIN)/.installed: requirements/dev.txt | $(UV_VENV)/.installed
 	@$(NEED_311)
 	@if ! $(IS_313); then \
 	  if [ "$${CI:-}" = "true" ]; then echo "python3.13 (the Lambda runtime) not found" >&2; exit 1; fi; \
 	  echo "warning: no python3.13 (the Lambda runtime); testing on $$($(PYTHON) -V)" >&2; \
 	fi
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python $(PIP_INSTALL) -r requirements/dev.txt
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(UV_INSTALL) $(BIN)/python $<
 	@touch $@
 
-$(SAM_VENV)/.installed: requirements/sam.txt
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python $(PIP_INSTALL) -r requirements/sam.txt
+$(SAM_VENV)/.installed: requirements/sam.txt | $(UV_VENV)/.installed
+	$(PYTHON) -m venv --without-pip $(SAM_VENV)
+	$(UV_INSTALL) $(SAM_VENV)/bin/python $<
 	@touch $@
 
-# For a quick first start: a venv without pip of its own (ensurepip alone takes ~8 s here),
-# filled by this Python's pip when it can (pip 22.3+), and no bytecode compiled ahead of time
-# (Python compiles the part that serving imports on first use).
-$(SERVE_VENV)/.installed: requirements/serve.txt
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt | $(UV_VENV)/.installed
+	$(PYTHON) -m venv --without-pip $(CHECKOV_VENV)
+	$(UV_INSTALL) $(CHECKOV_VENV)/bin/python $<
+	@touch $@
+
+# Only what serving needs, for a quick first start.
+$(SERVE_VENV)/.installed: requirements/serve.txt | $(UV_VENV)/.installed
 	@$(NEED_311)
 	$(PYTHON) -m venv --without-pip $(SERVE_VENV)
-	@if $(PYTHON) -m pip --python $(SERVE_VENV)/bin/python --version >/dev/null 2>&1; then \
-	  pip="$(PYTHON) -m pip --python $(SERVE_VENV)/bin/python"; \
-	else \
-	  $(SERVE_VENV)/bin/python -m ensurepip >/dev/null; pip="$(SERVE_VENV)/bin/python -m pip"; \
-	fi; \
-	set -x; $$pip $(PIP_OPTIONS) --no-compile -r $<
+	$(UV_INSTALL) $(SERVE_VENV)/bin/python $<
 	@touch $@
 
 serve: $(SERVE_VENV)/.installed
@@ -89,7 +104,7 @@ invoke: $(SERVE_VENV)/.installed
 complete-step: $(SERVE_VENV)/.installed
 	$(SERVE_VENV)/bin/python -m local.complete_step $(OU) $(if $(STORE),--store $(STORE))
 
-check: lint typecheck test validate build build-x86_64 test-package
+check: lint typecheck test validate scan build build-x86_64 test-package
 	@echo "All checks passed."
 
 # lint-imports enforces the one-way dependencies ([tool.importlinter] in pyproject.toml).
@@ -152,6 +167,11 @@ load: $(BIN)/.installed
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
 
+# checkov, the IaC security scanner, offline: any finding not suppressed in its resource's
+# Metadata (with the reason) fails the check.
+scan: $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --skip-download --compact --quiet
+
 # The deployed package, arm64 (.aws-sam/), and its x86_64 twin, which this machine can run
 # (tests/package runs it as Lambda would). Each build is then pruned of what the functions never
 # import: type stubs, stray bytecode, console scripts, the operator CLI (it runs from .venv),
@@ -196,18 +216,14 @@ bench: $(BIN)/.installed
 
 # Re-resolve every lock file (needs network). uv resolves for all platforms and Pythons 3.11+;
 # the Lambda package's for its runtime (3.13, arm64), at the versions the tests run (dev.txt).
-lock:
-	$(PYTHON) -m venv .venv-uv && .venv-uv/bin/pip install --quiet uv
-	.venv-uv/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
-	  --generate-hashes --no-strip-extras -o requirements/dev.txt
-	.venv-uv/bin/uv pip compile pyproject.toml --extra serve --universal --python-version 3.11 \
-	  --generate-hashes --no-strip-extras -o requirements/serve.txt
-	.venv-uv/bin/uv pip compile requirements/sam.in --universal --python-version 3.11 \
-	  --generate-hashes --no-strip-extras -o requirements/sam.txt
-	.venv-uv/bin/uv pip compile pyproject.toml --python-version 3.13 \
+COMPILE = $(UV) pip compile $(1) --universal --python-version 3.11 --generate-hashes --no-strip-extras -o $(2)
+lock: $(UV_VENV)/.installed
+	$(call COMPILE,pyproject.toml --extra dev,requirements/dev.txt)
+	$(call COMPILE,pyproject.toml --extra serve,requirements/serve.txt)
+	$(foreach tool,sam checkov uv,$(call COMPILE,requirements/$(tool).in,requirements/$(tool).txt);)
+	$(UV) pip compile pyproject.toml --python-version 3.13 \
 	  --python-platform aarch64-manylinux_2_28 --generate-hashes --no-header \
 	  -c requirements/dev.txt -o src/requirements.txt
-	rm -rf .venv-uv
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(SERVE_VENV) .aws-sam $(X86_64_BUILD) .coverage .mypy_cache .ruff_cache .pytest_cache .tools/node_modules
+	rm -rf $(VENV) $(SAM_VENV) $(SERVE_VENV) $(CHECKOV_VENV) $(UV_VENV) .aws-sam $(X86_64_BUILD) .coverage .mypy_cache .ruff_cache .pytest_cache .tools/node_modules

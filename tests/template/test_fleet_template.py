@@ -24,7 +24,9 @@ from tests.template.test_security import short, table_grants
 
 pytestmark = pytest.mark.template
 
-FUNCTION_ARN: Final = "arn:aws:lambda:eu-west-1:123456789012:function:fleet-sweep"
+# The sweep function's alias "live", which deployments shift gradually.
+FUNCTION_ARN: Final = "arn:aws:lambda:eu-west-1:123456789012:function:fleet-sweep:live"
+LIVE_ALIAS: Final = {"Ref": "FleetSweepFunctionAliaslive"}
 LAMBDA_INVOKE: Final = "arn:aws:states:::lambda:invoke"
 ENABLE_TRIGGER: Final = "arn:aws:states:::aws-sdk:lambda:updateEventSourceMapping"
 TRIGGERS: Final = {
@@ -58,7 +60,7 @@ def as_text(value: Any) -> str:
     """A DefinitionSubstitutions value as CloudFormation would give it to the definition."""
     if isinstance(value, str):
         return value
-    if value == {"Fn::GetAtt": ["FleetSweepFunction", "Arn"]}:
+    if value == LIVE_ALIAS:
         return FUNCTION_ARN
     assert set(value) == {"Ref"}, value
     return uuid(value["Ref"])
@@ -366,7 +368,7 @@ def test_the_state_machine_may_invoke_the_sweep_and_run_its_own_segments_only(
 ) -> None:
     own = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:"
     assert machine_grants(defaults) == {
-        "lambda:InvokeFunction": [{"Fn::GetAtt": ["FleetSweepFunction", "Arn"]}],
+        "lambda:InvokeFunction": [LIVE_ALIAS],
         "states:StartExecution": [{"Fn::Sub": own + "stateMachine:${AWS::StackName}-fleet-sweep"}],
         "states:DescribeExecution": [
             {"Fn::Sub": own + "execution:${AWS::StackName}-fleet-sweep/*"}
