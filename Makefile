@@ -10,6 +10,10 @@ VENV := .venv
 SAM_VENV := .venv-sam
 # Only what serving needs (runtime dependencies and the embedded store), so it starts quickly.
 SERVE_VENV := .venv-serve
+# The IaC scanner pins its own boto3 and more: a venv of its own.
+CHECKOV_VENV := .venv-checkov
+UV_VENV := .venv-uv
+UV := $(UV_VENV)/bin/uv
 BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 PORT ?= 3000
@@ -20,9 +24,9 @@ CHROMIUM := /usr/bin/chromium
 CHROMEDRIVER := /usr/bin/chromedriver
 export PYTHONPATH := src:.
 export SAM_CLI_TELEMETRY := 0
-# pip's find-links and extra indexes on this kind of machine only add noise here.
-PIP_OPTIONS = install --quiet --disable-pip-version-check --no-deps --require-hashes
-PIP_INSTALL = -m pip $(PIP_OPTIONS)
+# Every venv is filled by uv from its hashed lock file: about 5 s for all four where pip took
+# 110 s (warm caches). Bytecode is compiled on first import, as Python does anyway.
+UV_INSTALL = $(UV) pip sync --quiet --require-hashes --python
 
 # `sam build` for runtime python3.13 without Docker needs a working python3.13 on PATH.
 # A pyenv shim may exist without the version selected, so each candidate is run to check it.
@@ -32,52 +36,64 @@ PYTHON ?= $(if $(PY313_DIR),$(PY313_DIR)/python3.13,python3)
 NEED_311 = $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=...")'
 IS_313 = $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'
 
-.PHONY: help serve invoke complete-step sweep check lint typecheck test validate build lock clean bench openapi browser screenshots dynalite load
+.PHONY: help serve invoke complete-step sweep check lint typecheck test validate scan build build-x86_64 test-package lock clean bench openapi browser screenshots dynalite load
 
 help:
 	@echo "make serve            serve the API on http://127.0.0.1:$(PORT) with demo data"
 	@echo "                      (VERBOSE=1: also the function's JSON logs and EMF metrics)"
 	@echo "make invoke EVENT=..  invoke the handler once with an event file (like sam local invoke)"
-	@echo "make complete-step OU=ou-partial STORE=..  complete a demo OU in make serve's store"
-	@echo "make sweep MODE=report STORE=..  the fleet sweep over make serve's store (report,"
+	@echo "make complete-step OU=ou-partial  complete a demo OU in the running make serve's store"
+	@echo "make sweep MODE=report  the fleet sweep over the running make serve's store (report,"
 	@echo "                      adopt or reconcile: docs/fleet.md), printing the funnel"
-	@echo "make check            lint, types, tests with coverage, template lint, sam build"
+	@echo "make check            lint, types, tests with coverage, template lint and scan, sam build,"
+	@echo "                      the x86_64 twin's package run alone (make test-package)"
 	@echo "make test-unit        the fast tier: unit tests only (no servers, no subprocesses)"
 	@echo "make lock             re-resolve the pinned dependencies in requirements/"
 	@echo "make load             load-test the local server (docs/load-test.md; ~15 min, loopback only)"
-	@echo "make bench            measure latency, cost and cold start (docs/benchmarks.md; ~10 min)"
+	@echo "make bench            measure latency, cost and cold start (docs/benchmarks.md; 15 min at most)"
 	@echo "make bench-fleet      the fleet sweep over 50,000 OUs (docs/benchmarks.md; ~25 min)"
 	@echo "make openapi          regenerate docs/openapi.json from the code"
 	@echo "make screenshots      regenerate docs/screenshots/ (the widget in headless Chromium)"
 
+# uv itself, pinned and hashed, into a venv without pip of its own (ensurepip alone takes ~8 s
+# here), by this Python's pip when it can (pip 22.3+).
+$(UV_VENV)/.installed: requirements/uv.txt
+	@$(NEED_311)
+	$(PYTHON) -m venv --without-pip $(UV_VENV)
+	@if $(PYTHON) -m pip --python $(UV_VENV)/bin/python --version >/dev/null 2>&1; then \
+	  pip="$(PYTHON) -m pip --python $(UV_VENV)/bin/python"; \
+	else \
+	  $(UV_VENV)/bin/python -m ensurepip >/dev/null; pip="$(UV_VENV)/bin/python -m pip"; \
+	fi; \
+	set -x; $$pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r $<
+	@touch $@
+
 # Without python3.13 the tests run on 3.11+ with a warning, except on CI, which must test on 3.13.
-$(BIN)/.installed: requirements/dev.txt
+$(BIN)/.installed: requirements/dev.txt | $(UV_VENV)/.installed
 	@$(NEED_311)
 	@if ! $(IS_313); then \
 	  if [ "$${CI:-}" = "true" ]; then echo "python3.13 (the Lambda runtime) not found" >&2; exit 1; fi; \
 	  echo "warning: no python3.13 (the Lambda runtime); testing on $$($(PYTHON) -V)" >&2; \
 	fi
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python $(PIP_INSTALL) -r requirements/dev.txt
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(UV_INSTALL) $(BIN)/python $<
 	@touch $@
 
-$(SAM_VENV)/.installed: requirements/sam.txt
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python $(PIP_INSTALL) -r requirements/sam.txt
+$(SAM_VENV)/.installed: requirements/sam.txt | $(UV_VENV)/.installed
+	$(PYTHON) -m venv --without-pip $(SAM_VENV)
+	$(UV_INSTALL) $(SAM_VENV)/bin/python $<
 	@touch $@
 
-# For a quick first start: a venv without pip of its own (ensurepip alone takes ~8 s here),
-# filled by this Python's pip when it can (pip 22.3+), and no bytecode compiled ahead of time
-# (Python compiles the part that serving imports on first use).
-$(SERVE_VENV)/.installed: requirements/serve.txt
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt | $(UV_VENV)/.installed
+	$(PYTHON) -m venv --without-pip $(CHECKOV_VENV)
+	$(UV_INSTALL) $(CHECKOV_VENV)/bin/python $<
+	@touch $@
+
+# Only what serving needs, for a quick first start.
+$(SERVE_VENV)/.installed: requirements/serve.txt | $(UV_VENV)/.installed
 	@$(NEED_311)
 	$(PYTHON) -m venv --without-pip $(SERVE_VENV)
-	@if $(PYTHON) -m pip --python $(SERVE_VENV)/bin/python --version >/dev/null 2>&1; then \
-	  pip="$(PYTHON) -m pip --python $(SERVE_VENV)/bin/python"; \
-	else \
-	  $(SERVE_VENV)/bin/python -m ensurepip >/dev/null; pip="$(SERVE_VENV)/bin/python -m pip"; \
-	fi; \
-	set -x; $$pip $(PIP_OPTIONS) --no-compile -r $<
+	$(UV_INSTALL) $(SERVE_VENV)/bin/python $<
 	@touch $@
 
 serve: $(SERVE_VENV)/.installed
@@ -86,16 +102,18 @@ serve: $(SERVE_VENV)/.installed
 invoke: $(SERVE_VENV)/.installed
 	$(SERVE_VENV)/bin/python -m local.invoke $(EVENT)
 
-# STORE: the DynamoDB URL make serve prints; its stream poller then prints the events.
+# Writes to the running make serve's store (local/serve_state.py), whose stream poller then
+# prints the events; STORE=<DynamoDB URL> names another.
 complete-step: $(SERVE_VENV)/.installed
-	$(SERVE_VENV)/bin/python -m local.complete_step $(OU) --store $(STORE)
+	$(SERVE_VENV)/bin/python -m local.complete_step $(OU) $(if $(STORE),--store $(STORE))
 
-# The fleet sweep as the state machine runs it, every segment at once, over make serve's store.
+# The fleet sweep as the state machine runs it, every segment at once, over the running make
+# serve's store (STORE=<DynamoDB URL> names another).
 MODE ?= report
 sweep: $(SERVE_VENV)/.installed
 	$(SERVE_VENV)/bin/python -m local.sweep $(MODE) $(if $(STORE),--store $(STORE))
 
-check: lint typecheck test validate build
+check: lint typecheck test validate scan build build-x86_64 test-package
 	@echo "All checks passed."
 
 # lint-imports enforces the one-way dependencies ([tool.importlinter] in pyproject.toml).
@@ -112,7 +130,8 @@ typecheck: $(BIN)/.installed
 # translator from the SAM CLI's environment. Three workers (pytest-xdist), each with its own
 # servers on free ports: most of the suite waits on sockets, so three pay even on two cores.
 test: $(BIN)/.installed $(SAM_VENV)/.installed browser dynalite
-	$(BIN)/pytest -n 3 --cov --cov-branch --cov-report=term --cov-fail-under=90 -p no:cacheprovider
+	$(BIN)/pytest -n 3 --cov --cov-branch --cov-report=term --cov-fail-under=90 -p no:cacheprovider \
+	  --ignore=tests/package
 
 # The fast tier, to try a change in a loop: pure logic on in-memory fakes, no servers and no
 # processes (tests/unit/conftest.py refuses both).
@@ -157,13 +176,47 @@ load: $(BIN)/.installed
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
 
+# checkov, the IaC security scanner, offline: any finding not suppressed in its resource's
+# Metadata (with the reason) fails the check.
+scan: $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --skip-download --compact --quiet
+
+# The deployed package, arm64 (.aws-sam/), and its x86_64 twin, which this machine can run
+# (tests/package runs it as Lambda would). Each build is then pruned of what the functions never
+# import: type stubs, stray bytecode, console scripts, the operator CLI (it runs from .venv),
+# Swagger UI's assets (served locally only) and the SDK's models of services no function calls.
+# Then compiled: Lambda's code directory is read-only, so Python cannot cache what it compiles
+# there, and a package without bytecode compiles every module it imports on every cold start
+# (docs/benchmarks.md). Hash-checked, so a zip's file times never invalidate it.
+COMPILE_PACKAGE = $(PY313_DIR)/python3.13 -m compileall -q -j 0 --invalidation-mode checked-hash
+SDK_SERVICES := dynamodb events
+X86_64_BUILD := .aws-sam-x86_64
+define sam_build
+@if [ -z "$(PY313_DIR)" ]; then \
+  if [ "$${CI:-}" = "true" ]; then echo "python3.13 not found: sam build needs it" >&2; exit 1; fi; \
+  echo "Skipping sam build: no python3.13 on this machine (the Lambda runtime)."; \
+else \
+  PATH="$(PY313_DIR):$$PATH" $(SAM) build $(2); \
+  for dir in $(1)/build/*/; do \
+    rm -rf "$$dir"requirements.txt "$$dir"handlers/check_cli.py "$$dir"*.data \
+      "$$dir"aws_lambda_powertools/event_handler/openapi/swagger_ui/*.min.*; \
+    find "$$dir" \( -name '*.pyi' -o -name py.typed -o -name __pycache__ \) -prune -exec rm -rf {} +; \
+    find "$$dir"botocore/data -mindepth 1 -maxdepth 1 -type d $(SDK_SERVICES:%=! -name %) -exec rm -rf {} +; \
+  done; \
+  $(COMPILE_PACKAGE) $(1)/build; \
+fi
+endef
+
 build: $(SAM_VENV)/.installed
-	@if [ -z "$(PY313_DIR)" ]; then \
-	  if [ "$${CI:-}" = "true" ]; then echo "python3.13 not found: sam build needs it" >&2; exit 1; fi; \
-	  echo "Skipping sam build: no python3.13 on this machine (the Lambda runtime)."; \
-	else \
-	  PATH="$(PY313_DIR):$$PATH" $(SAM) build; \
-	fi
+	$(call sam_build,.aws-sam)
+
+build-x86_64: $(SAM_VENV)/.installed
+	$(call sam_build,$(X86_64_BUILD),--build-dir $(X86_64_BUILD)/build --cache-dir $(X86_64_BUILD)/cache \
+	  --parameter-overrides Architecture=x86_64)
+
+# The x86_64 package run alone in a clean python3.13, as Lambda runs it (tests/package/).
+test-package: $(BIN)/.installed build build-x86_64
+	$(BIN)/pytest tests/package -q -p no:cacheprovider
 
 # Not part of `make check`: seeds ~240,000 items and takes several minutes. The timeout is a
 # backstop; the run bounds itself.
@@ -177,18 +230,15 @@ bench-fleet: $(BIN)/.installed dynalite
 	timeout 2700 $(BIN)/python -m bench.fleet
 
 # Re-resolve every lock file (needs network). uv resolves for all platforms and Pythons 3.11+;
-# the Lambda package's for its runtime (3.13, arm64).
-lock:
-	$(PYTHON) -m venv .venv-uv && .venv-uv/bin/pip install --quiet uv
-	.venv-uv/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
-	  --generate-hashes --no-strip-extras -o requirements/dev.txt
-	.venv-uv/bin/uv pip compile pyproject.toml --extra serve --universal --python-version 3.11 \
-	  --generate-hashes --no-strip-extras -o requirements/serve.txt
-	.venv-uv/bin/uv pip compile requirements/sam.in --universal --python-version 3.11 \
-	  --generate-hashes --no-strip-extras -o requirements/sam.txt
-	.venv-uv/bin/uv pip compile pyproject.toml --python-version 3.13 \
-	  --python-platform aarch64-manylinux_2_28 --generate-hashes --no-header -o src/requirements.txt
-	rm -rf .venv-uv
+# the Lambda package's for its runtime (3.13, arm64), at the versions the tests run (dev.txt).
+COMPILE = $(UV) pip compile $(1) --universal --python-version 3.11 --generate-hashes --no-strip-extras -o $(2)
+lock: $(UV_VENV)/.installed
+	$(call COMPILE,pyproject.toml --extra dev,requirements/dev.txt)
+	$(call COMPILE,pyproject.toml --extra serve,requirements/serve.txt)
+	$(foreach tool,sam checkov uv,$(call COMPILE,requirements/$(tool).in,requirements/$(tool).txt);)
+	$(UV) pip compile pyproject.toml --python-version 3.13 \
+	  --python-platform aarch64-manylinux_2_28 --generate-hashes --no-header \
+	  -c requirements/dev.txt -o src/requirements.txt
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(SERVE_VENV) .aws-sam .coverage .mypy_cache .ruff_cache .pytest_cache .tools/node_modules
+	rm -rf $(VENV) $(SAM_VENV) $(SERVE_VENV) $(CHECKOV_VENV) $(UV_VENV) .aws-sam $(X86_64_BUILD) .coverage .mypy_cache .ruff_cache .pytest_cache .tools/node_modules

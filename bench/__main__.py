@@ -119,9 +119,10 @@ def document(run: Run, seeded: str) -> str:
         "Written by `make bench` (`python -m bench`); do not edit by hand, except the sections "
         "marked hand-written at the end, which it keeps. Medians and ratios "
         "from one run on the machine below, a shared and noisy one: compare rows of one run, "
-        "not runs. Nothing here is asserted by the tests.",
+        "not runs. Nothing here is asserted by the tests. The README and the hand-written "
+        "sections quote none of these figures but refer to them (tests/docs/test_figures.py).",
         "",
-        f"Machine: {machine()}.",
+        f"Machine: {machine()}. The run took {(time.monotonic() - run.started) / 60:.0f} min.",
         f"Store: moto's server on 127.0.0.1, in a process of its own; {seeded}.",
         "",
     ]

@@ -40,7 +40,9 @@ def floor_phases(event: dict[str, Any]) -> Phases:
         ("client", lambda: clients.append(import_module("boto3").client("dynamodb"))),
         (
             "GetItem",
-            lambda: clients[0].get_item(TableName=os.environ["MEMBERSHIPS_TABLE"], Key=key),
+            lambda: clients[0].get_item(
+                TableName=os.environ["MEMBERSHIPS_TABLE"], Key=key, ConsistentRead=True
+            ),
         ),
     ]
 

@@ -5,6 +5,12 @@ Each case is a whole fresh process (``python -c``) reading from the benchmark's 
 server on 127.0.0.1, over HTTP), run interleaved with the others, ``repeats`` times; medians of
 wall time and of CPU time, and each case's peak resident memory.
 
+Cases run from src/ find their modules compiled, as in Lambda, whose runtime ships the
+standard library and its SDK compiled and where ``make build`` compiles the package: the
+bytecode is cached in a folder of its own (PYTHONPYCACHEPREFIX), written by one uncounted
+warm-up run of each case. When the x86_64 twin is built, two more cases run the package itself
+as Lambda does, writing no bytecode: as built, and without its bytecode.
+
 Peak memory is the child's own high-water mark (VmHWM, what ru_maxrss reports for a process
 that was not forked from a bigger one): a child forked from this process would otherwise count
 the pages it shared with its parent before exec.
@@ -14,8 +20,10 @@ import json
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -35,6 +43,23 @@ FLOOR: Final = "floor: import boto3; boto3.client('dynamodb') + one GetItem"
 INIT: Final = "INIT: import handlers.status_api"
 FIRST_REQUEST: Final = "INIT + first request (this service)"
 OTHER_CHECKOUT: Final = "INIT + first request ({})"
+# The deployed package's x86_64 twin (`make build-x86_64`), which this machine can run: as
+# built (compiled), and copied without its bytecode, as `sam build` alone leaves it.
+PACKAGE: Final = Path(".aws-sam-x86_64/build/StatusFunction")
+PACKAGED: Final = "INIT + first request, built package (`make build-x86_64`)"
+UNCOMPILED: Final = "INIT + first request, built package without bytecode"
+PACKAGE_REQUEST: Final = (
+    "import json, os, sys\n"
+    "sys.dont_write_bytecode = True  # Lambda's code directory is read-only\n"
+    "sys.path.insert(0, {code_dir!r})\n"
+    "from types import SimpleNamespace\n"
+    "from handlers.status_api import lambda_handler\n"
+    "context = SimpleNamespace(function_name='bench', memory_limit_in_mb=256,\n"
+    "    invoked_function_arn='arn:aws:lambda:us-east-1:123456789012:function:bench',\n"
+    "    aws_request_id='bench')\n"
+    "response = lambda_handler(json.loads(os.environ['BENCH_EVENT']), context)\n"
+    "sys.exit(0 if response['statusCode'] == 200 else 1)\n"
+)
 FIRST_REQUEST_CODE: Final = (
     "import runpy; runpy.run_module('bench.cold_request', run_name='__main__')"
 )
@@ -44,7 +69,8 @@ CASES: Final = {
     FLOOR: (
         "import os, boto3; boto3.client('dynamodb').get_item("
         "TableName=os.environ['MEMBERSHIPS_TABLE'], "
-        f"Key={ {'ou_id': {'S': LATENCY_OU}, 'principal_id': {'S': PRINCIPAL}}!r})"
+        f"Key={ {'ou_id': {'S': LATENCY_OU}, 'principal_id': {'S': PRINCIPAL}}!r}, "
+        "ConsistentRead=True)"
     ),
     INIT: "import handlers.status_api",
     FIRST_REQUEST: FIRST_REQUEST_CODE,
@@ -58,6 +84,7 @@ REPORT_PEAK: Final = (
     "atexit.register(lambda: print('peak_kb=' + open('/proc/self/status').read()"
     ".split('VmHWM:')[1].split()[0], file=sys.stderr))\n"
 )
+BYTECODE_CACHE: Final = Path(tempfile.gettempdir()) / "onboarding-status-bench-bytecode"
 TRACER: Final = "import handlers.status_api; from aws_lambda_powertools import Tracer; Tracer()"
 TRACER_CASES: Final = {
     "INIT + Tracer(), tracing off": {"POWERTOOLS_TRACE_DISABLED": "true"},
@@ -70,9 +97,12 @@ def child_environment(
     store: str, extra: dict[str, str] | None = None, source: Path = Path("src")
 ) -> dict[str, str]:
     environment = {
-        key: value for key, value in os.environ.items() if not key.startswith("AWS_ENDPOINT")
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("AWS_ENDPOINT") and key != "PYTHONDONTWRITEBYTECODE"
     }
     environment.update(function_environment())
+    environment["PYTHONPYCACHEPREFIX"] = str(BYTECODE_CACHE)
     environment["AWS_ENDPOINT_URL_DYNAMODB"] = store
     environment[EVENT_VARIABLE] = json.dumps(status_event(LATENCY_OU))
     environment["PYTHONPATH"] = os.pathsep.join([str(source), "."])
@@ -143,6 +173,40 @@ def phase_breakdown(kind: str, environment: dict[str, str], repeats: int = 5) ->
     return ", ".join(f"{name} {ms(median(values))}" for name, values in samples.items())
 
 
+def package_cases(store: str, copies: Path) -> dict[str, tuple[str, dict[str, str]]]:
+    """The built package's first request, with and without its bytecode, run from the package
+    alone (no src/, no bytecode cache of ours); none if the twin is not built."""
+    if not PACKAGE.is_dir():
+        return {}
+    environment = child_environment(store)
+    del environment["PYTHONPATH"], environment["PYTHONPYCACHEPREFIX"]
+    uncompiled = copies / PACKAGE.name
+    shutil.copytree(PACKAGE, uncompiled, ignore=shutil.ignore_patterns("__pycache__"))
+    return {
+        PACKAGED: (PACKAGE_REQUEST.format(code_dir=str(PACKAGE.resolve())), environment),
+        UNCOMPILED: (PACKAGE_REQUEST.format(code_dir=str(uncompiled)), environment),
+    }
+
+
+def measure(
+    cases: dict[str, tuple[str, dict[str, str]]], repeats: int
+) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, int]]:
+    """Each case's wall and CPU seconds per run, and its peak memory, after a warm-up run of
+    each (which writes the bytecode cache)."""
+    walls: dict[str, list[float]] = defaultdict(list)
+    cpus: dict[str, list[float]] = defaultdict(list)
+    peaks: dict[str, int] = defaultdict(int)
+    for code, environment in cases.values():
+        run_once(code, environment)
+    for _ in range(repeats):
+        for name, (code, environment) in cases.items():
+            wall, cpu, peak = run_once(code, environment)
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+            peaks[name] = max(peaks[name], peak)
+    return walls, cpus, peaks
+
+
 def run(
     store: str, repeats: int = 15, *, tracer: bool = True, compare: Sequence[Path] = ()
 ) -> tuple[Table, bool, dict[str, float]]:
@@ -159,15 +223,9 @@ def run(
         for checkout in compare
     }
     cases |= {name: (FIRST_REQUEST_CODE, other) for name, other in others.items()}
-    walls: dict[str, list[float]] = defaultdict(list)
-    cpus: dict[str, list[float]] = defaultdict(list)
-    peaks: dict[str, int] = defaultdict(int)
-    for _ in range(repeats):
-        for name, (code, case_environment) in cases.items():
-            wall, cpu, peak = run_once(code, case_environment)
-            walls[name].append(wall)
-            cpus[name].append(cpu)
-            peaks[name] = max(peaks[name], peak)
+    with tempfile.TemporaryDirectory(prefix="bench-package-") as copies:
+        cases |= package_cases(store, Path(copies))
+        walls, cpus, peaks = measure(cases, repeats)
     medians = {name: median(values) for name, values in walls.items()}
     cpu_medians = {name: median(values) for name, values in cpus.items()}
     floor, cpu_floor = medians[FLOOR], cpu_medians[FLOOR]
@@ -189,12 +247,20 @@ def run(
         peak / 1024 < MEMORY_LIMIT_MB for peak in peaks.values()
     )
     table.notes += [
-        f"{repeats} runs per case, interleaved; PYTHONPATH=src:. and the function's "
-        "environment; each request reads moto's server on 127.0.0.1 (the service: one GetItem "
-        f"and three Queries). Target: INIT + first request at most {TARGET_RATIO}x the floor "
-        f"in wall time, every case under {MEMORY_LIMIT_MB} MB: {verdict(met)}. CPU time is "
-        "user + system of the process: on a shared machine, wall time also holds waits for "
-        "a core. Peak memory: VmHWM.",
+        f"{repeats} runs per case, interleaved, after one warm-up run each; PYTHONPATH=src:., "
+        "the function's environment and compiled bytecode (as `make build` ships it); each "
+        "request reads moto's server on 127.0.0.1 (the service: one GetItem and three Queries; "
+        "the floor's GetItem is strongly consistent too). Target: INIT + first request at most "
+        f"{TARGET_RATIO}x the floor in wall time, every case under {MEMORY_LIMIT_MB} MB: "
+        f"{verdict(met)}. CPU time is user + system of the process: on a shared machine, wall "
+        "time also holds waits for a core. Peak memory: VmHWM.",
+        (
+            "The built package rows run the deployed package's x86_64 twin from its build "
+            "directory, first on sys.path, with its own botocore and no bytecode written, as "
+            "Lambda runs it: as `make build` leaves it, then copied without its bytecode."
+            if PACKAGE.is_dir()
+            else f"No built package rows: {PACKAGE} is not built (`make build-x86_64`)."
+        ),
         "CPU time by phase, medians of 5 more runs: INIT + first request: "
         + phase_breakdown("service", environment)
         + "; the floor: "

@@ -51,7 +51,9 @@ WRITERS: Final = 4
 CHUNK: Final = 1_000
 RUN_DEADLINE_SECONDS: Final = 40 * 60
 OUTPUT: Final = Path("docs/benchmarks.md")
-SECTION: Final = "## Fleet sweep at scale (written by `make bench-fleet`)"
+# Its heading, dated: the section sits among the hand-written ones, which `make bench` keeps,
+# and a dated record keeps its own figures (tests/docs/test_figures.py).
+SECTION: Final = "## Fleet sweep at scale (written by `make bench-fleet`"
 
 # The projection's assumptions: list prices, us-east-1, December 2026.
 PROJECTED_OUS: Final = 10_000_000
@@ -403,8 +405,8 @@ def targets_table(runs: Sequence[Measured]) -> Table:
 
 
 def replace_section(document: str, section: str) -> str:
-    """``document`` with its SECTION replaced by ``section`` (up to the next ``## `` heading),
-    or with ``section`` appended."""
+    """``document`` with the section whose heading starts with SECTION replaced by ``section``
+    (up to the next ``## `` heading), or with ``section`` appended."""
     start = document.find(SECTION)
     if start < 0:
         return document.rstrip("\n") + "\n\n" + section
@@ -498,7 +500,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             runs = run_modes(counter)
     section = "\n".join(
         [
-            SECTION,
+            f"{SECTION}, measured {datetime.now(UTC):%Y-%m-%d})",
             "",
             f"Machine: {machine()}. Store: dynalite on 127.0.0.1 (its own process); events: "
             "moto's server. Nothing here is asserted by the tests.",

@@ -1,7 +1,7 @@
-"""``python -m local.complete_step OU_ID --store URL``: finish an OU's setup in the store that
-``make serve`` runs, as the product would when the user completes a step: one item per missing
-step (local.demo_data.COMPLETING_ITEMS). The server's stream poller then runs the provisioning
-check and prints "Onboarding Completed".
+"""``python -m local.complete_step OU_ID [--store URL]``: finish an OU's setup in the store of
+the running ``make serve`` (local.serve_state), as the product would when the user completes a
+step: one item per missing step (local.demo_data.COMPLETING_ITEMS). The server's stream poller
+then runs the provisioning check and prints "Onboarding Completed".
 """
 
 import argparse
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import composition
 from domain.checklist import CHECKLIST
 from domain.identifiers import parse_requested_ou_id
+from local import serve_state
 from local.demo_data import COMPLETING_ITEMS
 from local.embedded_store import local_client, point_sdk_at, put_items
 from local.stack import local_table_names
@@ -37,16 +38,11 @@ def complete_missing_steps(ou_id: str, store_url: str) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.complete_step", description=__doc__)
     parser.add_argument("ou_id", help="e.g. ou-partial")
-    parser.add_argument(
-        "--store",
-        default=os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"),
-        help="the DynamoDB URL make serve prints (default: $AWS_ENDPOINT_URL_DYNAMODB)",
-    )
+    parser.add_argument("--store", help="a DynamoDB URL (default: the running make serve's)")
     args = parser.parse_args(argv)
-    if not args.store:
-        parser.error("--store is required: the DynamoDB URL that make serve prints")
+    store = serve_state.store_url(args.store)
     try:
-        written = complete_missing_steps(args.ou_id, args.store)
+        written = complete_missing_steps(args.ou_id, store)
     except Exception as error:  # reported in one line: a wrong URL, a bad OU id
         print(f"Cannot complete {args.ou_id}: {error}", file=sys.stderr)
         return 1

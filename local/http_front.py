@@ -210,6 +210,10 @@ class LocalHttpFront(BackgroundService):
             self._thread = None
         self._server.server_close()
 
+    def close(self) -> None:
+        """Release the port, whether or not it was ever started (contextlib.closing)."""
+        self.stop()
+
 
 class _FrontServer(ThreadingHTTPServer):
     # Loopback only: the demo tokens are no protection for anything reachable from elsewhere.

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final, TextIO
 
+from local import serve_state
 from local.http_front import LocalHttpFront
 from local.lambda_runtime import load_handler
 from local.site import DEMO_PATH, DOCS_PATH, local_site
@@ -92,6 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(f"Cannot start: {error}. Try another --port / --store-port.", file=sys.stderr)
         return 1
+    except serve_state.ServeAlreadyRunning as error:
+        print(f"Cannot start: {error}.", file=sys.stderr)
+        return 1
     print("Stopped.")
     return 0
 
@@ -107,12 +111,16 @@ def serve(port: int, store_port: int, *, verbose: bool = False) -> None:
         contextlib.nullcontext(console) if verbose else open(os.devnull, "w") as function_output,
         contextlib.redirect_stdout(function_output),
         local_stack(port=store_port) as store_url,
-        LocalHttpFront(load_handler(), port=port, site=local_site()) as front,
         local_stream_poller(store_url, local_table_names().values(), console),
+        # Listening from here on, but answering only once started: a request that comes early
+        # (a browser tab left open) waits, so the banner is the first thing on the console.
+        contextlib.closing(LocalHttpFront(load_handler(), port=port, site=local_site())) as front,
+        serve_state.recorded(front.url, store_url),
     ):
         # Flushed: when stdout is a pipe, whoever waits for the URL must see it now.
         print(banner(front.url, store_url), file=console, flush=True)
-        _wait_for_interrupt()
+        with front:
+            _wait_for_interrupt()
 
 
 @contextlib.contextmanager

@@ -1,5 +1,6 @@
 """``python -m local.sweep MODE [--store URL] [--segments 8]`` (``make sweep MODE=report``): the
-fleet sweep over make serve's store, run as the state machine runs it in AWS.
+fleet sweep over the running make serve's store (local.serve_state), run as the state machine
+runs it in AWS.
 
 Every segment goes through the sweep function's own handler, all segments at once (threads, as
 the Distributed Map's iterations), each invoked again with its previous answer until its cursor
@@ -20,6 +21,7 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from domain.fleet import TIME_TO_COMPLETE_BUCKETS
+from local import serve_state
 from local.cfn_template import FLEET_SWEEP_FUNCTION
 from local.lambda_runtime import load_handler, new_context
 from local.stack import use_store
@@ -117,11 +119,7 @@ def duration(hours: float) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.sweep", description=__doc__)
     parser.add_argument("mode", choices=MODES)
-    parser.add_argument(
-        "--store",
-        default=os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"),
-        help="the DynamoDB URL make serve prints (default: $AWS_ENDPOINT_URL_DYNAMODB)",
-    )
+    parser.add_argument("--store", help="a DynamoDB URL (default: the running make serve's)")
     parser.add_argument(
         "--segments", type=_segments, default=DEFAULT_SEGMENTS, help="1 to 64 (default: 8)"
     )
@@ -129,9 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--verbose", action="store_true", help="also print the function's JSON logs and metrics"
     )
     args = parser.parse_args(argv)
-    # The one place that finds make serve's store; with local/serve_state.py (make serve's
-    # state file) it becomes: store = serve_state.store_url(args.store)
-    store: str = args.store or parser.error("--store: the DynamoDB URL that make serve prints")
+    store = serve_state.store_url(args.store)
     use_store(store)
     try:
         with contextlib.redirect_stdout(sys.stdout if args.verbose else _Discarded()):

@@ -24,6 +24,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -36,6 +37,7 @@ from domain.checklist import CHECKLIST
 from local.cfn_template import PROJECT_ROOT
 from local.demo_data import DEMO_PRINCIPAL, OTHER_PRINCIPAL
 from local.embedded_store import local_client, put_items
+from local.serve_state import STATE_FILE_VARIABLE
 from local.stack import local_table_names
 from tests.dynalite import free_port
 from tests.tenancy import CONNECTABLE_KINDS, Integration, Tenant, expected_steps
@@ -120,7 +122,8 @@ class LocalServer:
                 self.store_url.rsplit(":", 1)[1],
             ],
             cwd=PROJECT_ROOT,
-            env={**os.environ, "PYTHONPATH": "src"},
+            # A state file of its own: a developer's make serve may be running beside it.
+            env={**os.environ, "PYTHONPATH": "src", STATE_FILE_VARIABLE: self._state_file()},
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -128,6 +131,10 @@ class LocalServer:
         self.url = self._read_url()
         # Its console (a line per request) must be read, or the pipe fills up.
         threading.Thread(target=self._drain, daemon=True).start()
+
+    @staticmethod
+    def _state_file() -> str:
+        return str(Path(tempfile.gettempdir()) / f"load-serve-{os.getpid()}.json")
 
     def _read_url(self) -> str:
         assert self._process.stdout is not None

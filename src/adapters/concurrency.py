@@ -42,6 +42,12 @@ class ThreadPoolCheckRunner:
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
+    def end_threads(self) -> None:
+        """Wait for the pool's threads to end; the next run starts new ones (a SnapStart
+        snapshot must hold no thread)."""
+        self._pool.shutdown(wait=True)
+        self._pool = self._new_pool()
+
     def _submit(self, first_looks: Sequence[Callable[[], FirstLook]]) -> list[Future[FirstLook]]:
         return [self._pool.submit(first_look) for first_look in first_looks]
 

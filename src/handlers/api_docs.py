@@ -17,6 +17,7 @@ from domain.status import evaluate_checklist
 from handlers.conditional import IF_NONE_MATCH
 from handlers.identity import ACTIVE_OU_COOKIE
 from handlers.responses import (
+    ERROR_HEADERS,
     ERROR_RESPONSES,
     INTERNAL_ERROR,
     METHOD_NOT_ALLOWED,
@@ -65,6 +66,13 @@ _ERROR_DESCRIPTIONS: Final = {
     "to the logs only.",
 }
 
+_EVERY_ERROR_HEADERS: Final = {
+    "Cache-Control": {
+        "description": "An error is never stored by any cache.",
+        "schema": {"type": "string", "const": ERROR_HEADERS["Cache-Control"]},
+    },
+}
+
 _ERROR_HEADERS: Final = {
     HTTPStatus.METHOD_NOT_ALLOWED: {
         "Allow": {"description": "The one method allowed.", "schema": {"type": "string"}},
@@ -99,8 +107,7 @@ _REQUEST_PARAMETERS: Final = [
 def _error_response(answer: tuple[HTTPStatus, str, str]) -> dict[str, Any]:
     status, code, message = answer
     response: dict[str, Any] = {"description": _ERROR_DESCRIPTIONS[status]}
-    if status in _ERROR_HEADERS:
-        response["headers"] = _ERROR_HEADERS[status]
+    response["headers"] = {**_EVERY_ERROR_HEADERS, **_ERROR_HEADERS.get(status, {})}
     response["content"] = {
         JSON: {
             "schema": ERROR_SCHEMA,

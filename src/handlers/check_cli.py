@@ -3,7 +3,7 @@
 Reads the same tables with the same rules as the API and the provisioning check, read-only: it
 publishes nothing and records nothing. Tables come from the same environment variables
 (INTEGRATIONS_TABLE, SCORING_RULES_TABLE, ENGAGEMENT_LEVELS_TABLE) and AWS credentials from the
-usual chain. A checkout runs it against the embedded store with the demo data: ``python -m
+usual chain. A checkout runs it against the running ``make serve``'s store: ``python -m
 local.check``.
 
 Exit status: 0 done; 1 --require-complete and some OU is incomplete; 2 bad input or

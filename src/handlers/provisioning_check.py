@@ -10,7 +10,9 @@ It answers four triggers with the same checklist the API serves:
 """
 
 import json
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Final
 
 from aws_lambda_powertools import Logger
@@ -45,6 +47,43 @@ stream_batch = BatchProcessor(
 # deadline) and writes fit, so the batch never times out mid-check and fails as a whole; the
 # records not started are reported and retried instead.
 MIN_MILLIS_FOR_A_CHECK: Final = 15_000
+
+
+# The shapes of the identifiers copied from a record into a log line. Anything else is logged as
+# a placeholder with its length: a hostile record may carry a 100,000-character id, newlines or
+# bidi controls, and none of that may reach an operator's logs.
+SQS_MESSAGE_ID: Final = re.compile(r"[A-Za-z0-9-]{1,128}")
+SEQUENCE_NUMBER: Final = re.compile(r"[0-9]{1,40}")
+STREAM_EVENT_ID: Final = re.compile(r"[A-Za-z0-9-]{1,128}")
+STREAM_ARN: Final = re.compile(
+    r"arn:aws[a-z-]{0,16}:dynamodb:[a-z0-9-]{1,32}:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}"
+    r"/stream/[A-Za-z0-9:._-]{1,64}"
+)
+
+
+def loggable(value: object, shape: re.Pattern[str]) -> str:
+    """An identifier from an event as it may appear in a log: itself if it has its expected
+    shape (which bounds its length), else a fixed placeholder with its length or type."""
+    if not isinstance(value, str):
+        return f"<not a string: {type(value).__name__}>"
+    if shape.fullmatch(value) is None:
+        return f"<unexpected shape: {len(value)} characters>"
+    return value
+
+
+@contextmanager
+def logged_if_rejected(**identifiers: str) -> Iterator[None]:
+    """One warning line per message or record reported as a batch item failure: which one
+    and the error's class name, its code. Never the body, nor the error's text, which could
+    quote it (the batch library's own message, with the traceback, is not logged)."""
+    try:
+        yield
+    except Exception as error:
+        logger.warning(
+            "rejected; reported as a batch item failure",
+            extra={**identifiers, "error": type(error).__name__},
+        )
+        raise
 
 
 class NoTimeForACheck(Exception):
@@ -112,12 +151,13 @@ def ensure_time_for_a_check(context: LambdaContext) -> None:
 
 
 def check_queued(record: SQSRecord, lambda_context: LambdaContext) -> None:
-    ensure_time_for_a_check(lambda_context)
-    try:
-        payload = json.loads(record.body)
-    except json.JSONDecodeError:
-        raise InvalidRequest("message body is not JSON") from None
-    check(parse(QueuedRequest, payload, "message body").ou_id)
+    with logged_if_rejected(message_id=loggable(record.message_id, SQS_MESSAGE_ID)):
+        ensure_time_for_a_check(lambda_context)
+        try:
+            payload = json.loads(record.body)
+        except json.JSONDecodeError:
+            raise InvalidRequest("message body is not JSON") from None
+        check(parse(QueuedRequest, payload, "message body").ou_id)
 
 
 def is_batch_of(event: dict[str, Any], is_record: Callable[[object], bool]) -> bool:
@@ -141,28 +181,32 @@ def check_changed_ous(event: dict[str, Any], context: LambdaContext) -> Mapping[
     succeeded: dict[str, bool] = {}  # ou_id -> whether its check succeeded
 
     def check_record(record: DynamoDBRecord) -> None:
+        sequence_number = loggable(record.raw_event["dynamodb"]["SequenceNumber"], SEQUENCE_NUMBER)
         ou_id = changed_ou_id(record)
         if ou_id is None:
             # Another writer's item shape: retrying would block the shard for nothing.
             logger.warning(
                 "skipped a stream record without a valid ou_id key",
-                extra={"event_source_arn": record.event_source_arn, "event_id": record.event_id},
+                extra={
+                    "sequence_number": sequence_number,
+                    "event_id": loggable(record.raw_event.get("eventID"), STREAM_EVENT_ID),
+                    "event_source_arn": loggable(
+                        record.raw_event.get("eventSourceARN"), STREAM_ARN
+                    ),
+                },
             )
             return
+        with logged_if_rejected(sequence_number=sequence_number, ou_id=ou_id):
+            check_once(ou_id)
+
+    def check_once(ou_id: str) -> None:
         if ou_id in succeeded:
             if not succeeded[ou_id]:
                 raise CheckFailedEarlierInBatch(ou_id)
             return
         ensure_time_for_a_check(context)
         succeeded[ou_id] = False
-        try:
-            check(ou_id, news_only=True)
-        except Exception as error:
-            logger.warning(
-                "check failed; the OU's records are reported for retry",
-                extra={"ou_id": ou_id, "error": type(error).__name__},
-            )
-            raise
+        check(ou_id, news_only=True)
         succeeded[ou_id] = True
 
     return process_partial_response(event, check_record, stream_batch, context)

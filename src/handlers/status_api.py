@@ -110,6 +110,8 @@ http_api = APIGatewayHttpResolver()
 http_api.include_router(router)
 rest_api = APIGatewayRestResolver()
 rest_api.include_router(router)
+# With Lambda SnapStart, the client and the pool are made and primed before the snapshot.
+composition.prepare_status_api_for_snapshots()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

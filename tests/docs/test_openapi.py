@@ -286,14 +286,22 @@ def wired(monkeypatch: pytest.MonkeyPatch, evidence: InMemoryEvidence) -> None:
 
 
 def assert_documented(document: dict[str, Any], response: dict[str, Any], status: str) -> None:
-    """The answer's body fits the schema its status is documented with, and it carries every
-    header documented for that status."""
+    """The answer's body fits the schema its status is documented with, it carries every
+    header documented for that status, and every header it carries is documented (but the
+    Content-Type, which the content's media type states), with the documented fixed value."""
     assert str(response["statusCode"]) == status
     described = operation(document, HTTP_API_PATH)["responses"][status]
     schema = described["content"]["application/json"]["schema"]
     schema_validator(document, schema).validate(json.loads(response["body"]))
-    for name in described.get("headers", {}):
+    documented = described.get("headers", {})
+    for name in documented:
         assert header(response, name) is not None, f"{status} lacks documented header {name}"
+    sent = {*response.get("headers", {}), *response.get("multiValueHeaders", {})}
+    undocumented = {name for name in sent if name.lower() != "content-type"} - set(documented)
+    assert not undocumented, f"{status} sends headers its description lacks: {undocumented}"
+    for name, description in documented.items():
+        if "const" in description["schema"]:
+            assert header(response, name) == description["schema"]["const"], name
 
 
 @pytest.mark.usefixtures("wired")

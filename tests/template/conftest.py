@@ -32,10 +32,13 @@ class NoManagedPolicies:
         return {}
 
 template = yaml_parse(open(sys.argv[1], encoding="utf-8").read())
+# What `sam package` does with local paths: upload them and name them by S3 URI.
 for resource in template["Resources"].values():
     if resource["Type"] == "AWS::Serverless::Function":
         resource["Properties"]["CodeUri"] = "s3://bucket/code.zip"
-json.dump(transform(template, {}, NoManagedPolicies()), sys.stdout)
+    if resource["Type"] == "AWS::Serverless::StateMachine":
+        resource["Properties"]["DefinitionUri"] = "s3://bucket/definition.asl.json"
+json.dump(transform(template, json.loads(sys.argv[2]), NoManagedPolicies()), sys.stdout)
 """
 ISSUER: Final = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example"
 AUDIENCE: Final = "client-a,client-b"
@@ -232,12 +235,12 @@ def source() -> Template:
     return load_template()
 
 
-@pytest.fixture(scope="session")
-def deployed() -> Template:
-    """template.yaml as SAM transforms it for CloudFormation."""
+def translate(**parameters: str) -> Template:
+    """template.yaml as SAM transforms it for CloudFormation. Parameters matter to SAM itself in
+    a few places (DeploymentPreference's Type): elsewhere Stack resolves them."""
     assert SAM_PYTHON.is_file(), f"{SAM_PYTHON} is missing: `make check` creates it"
     completed = subprocess.run(
-        [str(SAM_PYTHON), "-c", TRANSFORM, str(TEMPLATE_PATH)],
+        [str(SAM_PYTHON), "-c", TRANSFORM, str(TEMPLATE_PATH), json.dumps(parameters)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -247,6 +250,11 @@ def deployed() -> Template:
     assert completed.returncode == 0, completed.stderr
     result: Template = json.loads(completed.stdout)
     return result
+
+
+@pytest.fixture(scope="session")
+def deployed() -> Template:
+    return translate()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,8 @@ from tests.template.conftest import EVIDENCE_TABLES, Stack, with_existing
 pytestmark = pytest.mark.template
 
 FUNCTION: Final = {"Ref": "ProvisioningFunction"}
-FUNCTION_ARN: Final = {"Fn::GetAtt": ["ProvisioningFunction", "Arn"]}
+# Every trigger invokes the alias, which CodeDeploy shifts gradually to a new version.
+LIVE_ALIAS: Final = {"Ref": "ProvisioningFunctionAliaslive"}
 ONE_DAY: Final = 86_400
 
 
@@ -32,20 +33,24 @@ def test_eventbridge_requests_are_retried_then_dead_lettered(stack: Callable[...
     rule = deployed.properties("ProvisioningTriggerRule")
     assert rule["EventPattern"] == {"source": ["workflows"], "detail-type": ["Check"]}
     (target,) = rule["Targets"]
-    assert target["Arn"] == FUNCTION_ARN
+    assert target["Arn"] == LIVE_ALIAS
     assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
     dead_letters = target["DeadLetterConfig"]["Arn"]
     assert (
         deployed.properties("ProvisioningFunction")["DeadLetterConfig"]["TargetArn"] == dead_letters
     )
     (invoke,) = deployed.of_type("AWS::Lambda::EventInvokeConfig").values()
-    assert (invoke["FunctionName"], invoke["MaximumRetryAttempts"] > 0) == (FUNCTION, True)
+    assert (invoke["FunctionName"], invoke["Qualifier"]) == (FUNCTION, "live")
+    assert invoke["MaximumRetryAttempts"] > 0
     (permission,) = [
         permission
         for permission in deployed.of_type("AWS::Lambda::Permission").values()
         if permission["Principal"] == "events.amazonaws.com"
     ]
-    assert permission["SourceArn"] == arn_of("ProvisioningTriggerRule")
+    assert (permission["FunctionName"], permission["SourceArn"]) == (
+        LIVE_ALIAS,
+        arn_of("ProvisioningTriggerRule"),
+    )
 
 
 def test_rechecks_report_partial_failures_and_redrive_to_a_dead_letter_queue(
@@ -55,7 +60,7 @@ def test_rechecks_report_partial_failures_and_redrive_to_a_dead_letter_queue(
     mapping = deployed.properties("RecheckEventSource")
     assert mapping["EventSourceArn"] == arn_of("RecheckQueue")
     assert (mapping["FunctionName"], mapping["FunctionResponseTypes"]) == (
-        FUNCTION,
+        LIVE_ALIAS,
         ["ReportBatchItemFailures"],
     )
     redrive = deployed.properties("RecheckQueue")["RedrivePolicy"]
@@ -91,7 +96,7 @@ def test_a_poison_record_cannot_block_a_shard_nor_be_lost(
     assert len(mappings) == len(EVIDENCE_TABLES)
     queues = deployed.of_type("AWS::SQS::Queue")
     for name, mapping in mappings.items():
-        assert mapping["FunctionName"] == FUNCTION, name
+        assert mapping["FunctionName"] == LIVE_ALIAS, name
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"], name
         assert mapping["BisectBatchOnFunctionError"] is True, name
         assert 0 <= int(mapping["MaximumRetryAttempts"]) <= 10, name

@@ -10,7 +10,13 @@ from typing import Any, Final
 import pytest
 
 from local.cfn_template import PROJECT_ROOT, function_properties
-from settings import ApiSettings, ChecklistSettings, ProvisioningSettings, load_settings
+from settings import (
+    ApiSettings,
+    ChecklistSettings,
+    FleetSettings,
+    ProvisioningSettings,
+    load_settings,
+)
 from tests.template.conftest import (
     AUDIENCE,
     AUTH_PARAMETERS,
@@ -32,8 +38,9 @@ AUTHORIZERS: Final = {"JWT": ("JWT", "JwtAuthorizer"), "LAMBDA": ("CUSTOM", "Lam
 SETTINGS: Final[dict[str, type[ChecklistSettings]]] = {
     "StatusFunction": ApiSettings,
     "ProvisioningFunction": ProvisioningSettings,
+    "FleetSweepFunction": FleetSettings,
 }
-SNAPSHOT_ALIAS: Final = {"Ref": "StatusFunctionAliaslive"}
+LIVE_ALIAS: Final = {"Ref": "StatusFunctionAliaslive"}
 
 
 def environment(stack: Stack, function: str) -> dict[str, Any]:
@@ -106,21 +113,24 @@ def test_the_rules_reject_an_incomplete_authorizer(
 
 
 @pytest.mark.parametrize("snapstart", ["Enabled", "Disabled"])
-def test_the_api_invokes_the_status_function_from_a_snapshot_when_enabled(
+def test_the_api_invokes_the_live_alias_from_a_snapshot_when_enabled(
     stack: Callable[..., Stack], snapstart: str
 ) -> None:
-    """$LATEST never runs from a snapshot: with SnapStart the API must invoke the alias."""
+    """$LATEST never runs from a snapshot nor takes part in a gradual deployment: the API
+    invokes the alias."""
     deployed = stack(StatusFunctionSnapStart=snapstart)
     enabled = snapstart == "Enabled"
     function = deployed.properties("StatusFunction")
     assert function["SnapStart"] == {"ApplyOn": "PublishedVersions" if enabled else "None"}
-    invoked = SNAPSHOT_ALIAS if enabled else {"Fn::GetAtt": ["StatusFunction", "Arn"]}
     (integration,) = deployed.of_type("AWS::ApiGatewayV2::Integration").values()
-    assert (integration["IntegrationUri"], integration["PayloadFormatVersion"]) == (invoked, "2.0")
+    assert (integration["IntegrationUri"], integration["PayloadFormatVersion"]) == (
+        LIVE_ALIAS,
+        "2.0",
+    )
     (permission,) = [
         permission
         for permission in deployed.of_type("AWS::Lambda::Permission").values()
-        if permission["FunctionName"] == (SNAPSHOT_ALIAS if enabled else {"Ref": "StatusFunction"})
+        if permission["FunctionName"] == LIVE_ALIAS
     ]
     scope = permission["SourceArn"]["Fn::Sub"].split("${HttpApi}/", 1)[1]
     stage = deployed.params["StageName"]

@@ -84,12 +84,17 @@ def test_the_projection_prices_reads_writes_and_lambda_time() -> None:
     assert projection.segments_for_an_hour == 139
 
 
+OLD = f"{SECTION}, measured 2026-12-01)\n\nold\n"
+NEW = f"{SECTION}, measured 2026-12-04)\n\nnew\n"
+
+
 def test_the_fleet_section_is_appended_once_then_replaced_in_place() -> None:
     document = "# Benchmarks\n\n## Design notes (hand-written)\n\nWhy.\n"
-    first = replace_section(document, f"{SECTION}\n\nold\n")
-    assert first == document + f"\n{SECTION}\n\nold\n"
-    assert replace_section(first, f"{SECTION}\n\nnew\n") == document + f"\n{SECTION}\n\nnew\n"
+    first = replace_section(document, OLD)
+    assert first == document + "\n" + OLD
+    assert replace_section(first, NEW) == document + "\n" + NEW
     followed = first + "\n## Later (hand-written)\n\nKept.\n"
-    assert replace_section(followed, f"{SECTION}\n\nnew\n") == (
-        document + f"\n{SECTION}\n\nnew\n\n## Later (hand-written)\n\nKept.\n"
+    assert (
+        replace_section(followed, NEW)
+        == document + "\n" + NEW + "\n## Later (hand-written)\n\nKept.\n"
     )

@@ -1,12 +1,19 @@
-"""Configuration is validated once, and a missing table variable is named."""
+"""Configuration is validated once, and a missing table variable is named; SnapStart's hooks
+prime the status API, or leave its failures to the first request."""
 
+import sys
 from dataclasses import FrozenInstanceError
+from types import SimpleNamespace
 
 import pytest
 
+import composition
 from domain.checklist import EvidenceSource
-from domain.errors import ConfigurationError
+from domain.errors import ConfigurationError, DependencyUnavailable
+from domain.identifiers import is_valid_id
+from domain.service import ChecklistEvaluator, OnboardingStatusService
 from settings import ApiSettings, ProvisioningSettings, load_settings
+from tests.unit.fakes import InMemoryEvidence, InMemoryMemberships
 
 TABLE_VARIABLES = {
     "MEMBERSHIPS_TABLE": "m-table",
@@ -135,3 +142,61 @@ def test_provisioning_needs_its_progress_table_but_no_memberships(
     environment.setenv("PROGRESS_TABLE", "p-table")
     settings = load_settings(ProvisioningSettings)
     assert (settings.progress_table, settings.event_bus_name) == ("p-table", "default")
+
+
+# --- SnapStart hooks (the lifecycle itself: tests/integration/test_snapstart.py) ------------
+
+
+@pytest.fixture
+def released(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    monkeypatch.setattr(composition, "_snapshot_releases", [lambda: calls.append("released")])
+    return calls
+
+
+def test_priming_sends_a_requests_calls_for_ids_no_request_names(
+    monkeypatch: pytest.MonkeyPatch, released: list[str]
+) -> None:
+    memberships, evidence = InMemoryMemberships(), InMemoryEvidence()
+    service = OnboardingStatusService(memberships, ChecklistEvaluator(evidence))
+    monkeypatch.setattr(composition, "status_service", lambda: service)
+    composition.prime_status_api()
+    assert memberships.asked == [(composition.PRIMING_OU, composition.PRIMING_PRINCIPAL)]
+    assert {source for _, source in evidence.asked} == set(EvidenceSource)
+    assert not is_valid_id(composition.PRIMING_OU)
+    composition.release_for_snapshot()
+    assert released == ["released"]
+
+
+def test_a_failed_priming_read_only_means_less_priming(monkeypatch: pytest.MonkeyPatch) -> None:
+    memberships = InMemoryMemberships()
+    evidence = InMemoryEvidence(failures={EvidenceSource.INTEGRATIONS: DependencyUnavailable("x")})
+    service = OnboardingStatusService(memberships, ChecklistEvaluator(evidence))
+    monkeypatch.setattr(composition, "status_service", lambda: service)
+    composition.prime_status_api()  # returns: the snapshot is still taken
+    assert evidence.asked
+    assert memberships.asked == []  # priming stopped at the failure
+
+
+def test_a_configuration_error_is_left_to_the_first_request(
+    environment: pytest.MonkeyPatch,
+) -> None:
+    environment.delenv("MEMBERSHIPS_TABLE")
+    composition.app_settings.cache_clear()
+    composition.status_service.cache_clear()
+    composition.prime_status_api()  # no exception: the first request answers 500
+    assert composition.status_service.cache_info().currsize == 0
+
+
+def test_hooks_are_registered_only_with_snapstart(monkeypatch: pytest.MonkeyPatch) -> None:
+    registered: list[str] = []
+    hooks = SimpleNamespace(
+        register_before_snapshot=lambda func: registered.append(func.__name__),
+        register_after_restore=lambda func: registered.append(func.__name__),
+    )
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", hooks)
+    composition.prepare_status_api_for_snapshots()
+    assert registered == []
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
+    composition.prepare_status_api_for_snapshots()
+    assert registered == ["release_for_snapshot", "prime_status_api", "seed"]

@@ -2,10 +2,12 @@
 machine does, the segments run at once, one merge follows; and the funnel chart."""
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from local.serve_state import START_HINT, STATE_FILE_VARIABLE
 from local.sweep import bar, main, render_funnel, run_segment, sweep
 
 # A merged answer as the sweep function gives it (domain.fleet.merge_answers).
@@ -138,10 +140,10 @@ def test_a_bad_segment_count_is_a_usage_error(
     assert "a whole number from 1 to 64" in capsys.readouterr().err
 
 
-def test_without_a_store_it_says_which_url_to_give(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_without_make_serve_running_it_says_how_to_start_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
-    with pytest.raises(SystemExit):
+    monkeypatch.setenv(STATE_FILE_VARIABLE, str(tmp_path / "no-serve-state.json"))
+    with pytest.raises(SystemExit) as exit_:
         main(["report"])
-    assert "--store: the DynamoDB URL that make serve prints" in capsys.readouterr().err
+    assert exit_.value.code == f"make serve is not running: {START_HINT}"
