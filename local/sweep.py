@@ -7,6 +7,7 @@ the Distributed Map's iterations), each invoked again with its previous answer u
 is null; one more invocation merges the answers. Then it prints what was published and the
 funnel as a text chart. MODE: ``report`` reads only; ``adopt`` records the OUs that have no
 progress record; ``reconcile`` announces what the stream triggers missed (docs/fleet.md).
+Exit status 1 when the store cannot be swept or an OU failed (the chart says how many).
 """
 
 import argparse
