@@ -253,3 +253,16 @@ def test_every_created_table_is_kept_recoverable_encrypted_and_on_demand(
         assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
         assert table["SSESpecification"] == {"SSEEnabled": True}
         assert table["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_every_function_is_built_from_one_build(source: Template) -> None:
+    """`sam build` groups functions by CodeUri, runtime and Metadata: the same Metadata on each
+    means src/ and its requirements are built once per architecture, not once per function."""
+    functions = [
+        resource
+        for resource in source["Resources"].values()
+        if resource["Type"] == "AWS::Serverless::Function"
+    ]
+    assert len(functions) == 3
+    assert all("CodeUri" not in function["Properties"] for function in functions)
+    assert all(function.get("Metadata") == functions[0].get("Metadata") for function in functions)
