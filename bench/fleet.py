@@ -34,7 +34,14 @@ import composition
 from bench.report import Table, machine, verdict
 from bench.store import store_process
 from bench.wiring import output_discarded
-from local.cfn_template import FLEET_SWEEP_FUNCTION, PROVISIONING_FUNCTION, STATUS_FUNCTION
+from local.cfn_template import (
+    FLEET_SWEEP_FUNCTION,
+    PROVISIONING_FUNCTION,
+    STATUS_FUNCTION,
+    function_properties,
+    load_template,
+    parameter_default,
+)
 from local.demo_data import FleetOu, fleet_items, fleet_ous
 from local.embedded_store import create_tables, local_client, put_items
 from local.lambda_runtime import load_handler, new_context
@@ -57,12 +64,16 @@ SECTION: Final = "## Fleet sweep at scale (written by `make bench-fleet`"
 
 # The projection's assumptions: list prices, us-east-1, December 2026.
 PROJECTED_OUS: Final = 10_000_000
-DEFAULT_SEGMENTS: Final = 64  # the state machine's default segments and MaxConcurrency
+# The template's defaults: segments (as many run at once) and the sweep function's memory.
+DEFAULT_SEGMENTS: Final = int(parameter_default(load_template(), "FleetSweepSegments"))
+SWEEP_MEMORY_MB: Final = int(
+    function_properties(load_template(), FLEET_SWEEP_FUNCTION)["MemorySize"]
+)
 READ_UNIT_PRICE: Final = 0.125 / 1_000_000  # DynamoDB on-demand, per read request unit
 WRITE_UNIT_PRICE: Final = 0.625 / 1_000_000  # per write request unit
 LAMBDA_GB_SECOND_PRICE: Final = 0.0000133334  # arm64
-LAMBDA_MEMORY_GB: Final = 0.25  # the sweep function's 256 MB
-LAMBDA_VCPU: Final = 256 / 1769  # Lambda gives a full vCPU at 1,769 MB, in proportion below
+LAMBDA_MEMORY_GB: Final = SWEEP_MEMORY_MB / 1024
+LAMBDA_VCPU: Final = SWEEP_MEMORY_MB / 1769  # a full vCPU at 1,769 MB, in proportion below
 ROUND_TRIPS_PER_OU: Final = 2
 AWS_ROUND_TRIP_SECONDS: Final = 0.010  # in-region DynamoDB from Lambda, conservatively
 GOAL_READS: Final = 4
@@ -361,11 +372,11 @@ def projection_table(runs: Sequence[Measured]) -> Table:
     table.notes += [
         "Prices (us-east-1, on-demand list prices): $0.125 per million read request units, "
         "$0.625 per million write request units, Lambda arm64 $0.0000133334 per GB-s at "
-        "256 MB. Step Functions (a few state transitions per segment) and EventBridge (news "
-        "only) add cents.",
+        f"{SWEEP_MEMORY_MB:,} MB. Step Functions (a few state transitions per segment) and "
+        "EventBridge (news only) add cents.",
         f"Lambda time per OU: the CPU time per OU measured here at {LAMBDA_VCPU:.3f} vCPU "
-        f"(256 MB of 1,769 MB per vCPU) plus {ROUND_TRIPS_PER_OU} sequential DynamoDB round "
-        f"trips of {AWS_ROUND_TRIP_SECONDS * 1000:.0f} ms (progress GetItem, then the three "
+        f"({SWEEP_MEMORY_MB:,} MB of 1,769 MB per vCPU) plus {ROUND_TRIPS_PER_OU} sequential "
+        f"DynamoDB round trips of {AWS_ROUND_TRIP_SECONDS * 1000:.0f} ms (progress GetItem, then the three "
         "step queries at once). Wall time: that over the segments running at once "
         f"(default {DEFAULT_SEGMENTS}, MaxConcurrency {DEFAULT_SEGMENTS}).",
     ]

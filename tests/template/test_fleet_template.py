@@ -9,6 +9,7 @@ from typing import Any, Final
 import pytest
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
+from local.cfn_template import load_template, parameter_default
 from tests.template.asl import Execution, StateFailed, definition, state_lists, transitions
 from tests.template.conftest import (
     EVIDENCE_TABLES,
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.template
 FUNCTION_ARN: Final = "arn:aws:lambda:eu-west-1:123456789012:function:fleet-sweep:live"
 LIVE_ALIAS: Final = {"Ref": "FleetSweepFunctionAliaslive"}
 LAMBDA_INVOKE: Final = "arn:aws:states:::lambda:invoke"
+SEGMENTS: Final = int(parameter_default(load_template(), "FleetSweepSegments"))
 ENABLE_TRIGGER: Final = "arn:aws:states:::aws-sdk:lambda:updateEventSourceMapping"
 TRIGGERS: Final = {
     table: table.removesuffix("Table") + "StreamTrigger" for table in EVIDENCE_TABLES
@@ -225,7 +227,7 @@ def test_an_adopt_execution_ends_by_enabling_exactly_the_existing_tables_trigger
     assert enabled_triggers(execution) == expected
     resources = [resource for resource, _ in execution.calls]
     assert resources[-3:] == [LAMBDA_INVOKE, ENABLE_TRIGGER, ENABLE_TRIGGER], "merge, then enable"
-    assert output == {"mode": "adopt", "ous": 64 * 20, "failed": 0}
+    assert output == {"mode": "adopt", "ous": SEGMENTS * 20, "failed": 0}
 
 
 @pytest.mark.parametrize(
@@ -241,7 +243,7 @@ def test_no_other_execution_enables_a_trigger(
 ) -> None:
     execution, output = run(stack(**overrides), mode)
     assert enabled_triggers(execution) == []
-    assert len(execution.calls) == 2 * 64 + 1
+    assert len(execution.calls) == 2 * SEGMENTS + 1
     assert output["mode"] == mode
 
 

@@ -5,6 +5,8 @@ import pytest
 from botocore.stub import Stubber
 
 from bench.fleet import (
+    DEFAULT_SEGMENTS,
+    LAMBDA_MEMORY_GB,
     LAMBDA_VCPU,
     SCAN,
     SECTION,
@@ -78,9 +80,10 @@ def test_the_projection_prices_reads_writes_and_lambda_time() -> None:
     assert projection.read_units == pytest.approx(40_000_000)
     assert projection.write_units == pytest.approx(5_000_000)
     assert projection.lambda_seconds == pytest.approx(500_000)
-    # $5 of reads, $3.125 of writes, 125,000 GB-s at $0.0000133334.
-    assert projection.dollars == pytest.approx(5 + 3.125 + 125_000 * 0.0000133334)
-    assert projection.hours == pytest.approx(500_000 / 64 / 3600)
+    # $5 of reads, $3.125 of writes, 500,000 s at the function's memory at $0.0000133334.
+    gb_seconds = 500_000 * LAMBDA_MEMORY_GB
+    assert projection.dollars == pytest.approx(5 + 3.125 + gb_seconds * 0.0000133334)
+    assert projection.hours == pytest.approx(500_000 / DEFAULT_SEGMENTS / 3600)
     assert projection.segments_for_an_hour == 139
 
 
