@@ -376,8 +376,8 @@ def projection_table(runs: Sequence[Measured]) -> Table:
         "EventBridge (news only) add cents.",
         f"Lambda time per OU: the CPU time per OU measured here at {LAMBDA_VCPU:.3f} vCPU "
         f"({SWEEP_MEMORY_MB:,} MB of 1,769 MB per vCPU) plus {ROUND_TRIPS_PER_OU} sequential "
-        f"DynamoDB round trips of {AWS_ROUND_TRIP_SECONDS * 1000:.0f} ms (progress GetItem, then the three "
-        "step queries at once). Wall time: that over the segments running at once "
+        f"DynamoDB round trips of {AWS_ROUND_TRIP_SECONDS * 1000:.0f} ms (progress GetItem, "
+        "then the three step queries at once). Wall time: that over the segments running at once "
         f"(default {DEFAULT_SEGMENTS}, MaxConcurrency {DEFAULT_SEGMENTS}).",
     ]
     return table
