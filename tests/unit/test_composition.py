@@ -2,7 +2,7 @@
 prime the status API, or leave its failures to the first request."""
 
 import sys
-from dataclasses import FrozenInstanceError
+from dataclasses import FrozenInstanceError, fields
 from types import SimpleNamespace
 
 import pytest
@@ -12,7 +12,7 @@ from domain.checklist import EvidenceSource
 from domain.errors import ConfigurationError, DependencyUnavailable
 from domain.identifiers import is_valid_id
 from domain.service import ChecklistEvaluator, OnboardingStatusService
-from settings import ApiSettings, ProvisioningSettings, load_settings
+from settings import ApiSettings, FleetSettings, ProvisioningSettings, load_settings
 from tests.unit.fakes import InMemoryEvidence, InMemoryMemberships
 
 TABLE_VARIABLES = {
@@ -25,6 +25,9 @@ TABLE_VARIABLES = {
 
 @pytest.fixture
 def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The table variables, and none of what other tests of the process may have set."""
+    for setting in fields(FleetSettings):  # every function's settings, and more
+        monkeypatch.delenv(setting.name.upper(), raising=False)
     for name, value in TABLE_VARIABLES.items():
         monkeypatch.setenv(name, value)
     return monkeypatch
