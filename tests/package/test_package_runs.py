@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from local.cfn_template import PROJECT_ROOT, load_template
-from local.demo_data import STALE, fleet_ous
 from local.event_bus import published_events
 from tests.package.harness import (
     BuiltFunction,
@@ -56,17 +55,6 @@ class FunctionCase:
     published: tuple[str, ...] = ()
 
 
-# The demo fleet's OUs whose record missed their last step (local/demo_data.py): a status each,
-# and a completion for those it completed.
-MISSED_BY_STALE_RECORDS = tuple(
-    sorted(
-        detail_type
-        for ou in fleet_ous()
-        if ou.record == STALE
-        for detail_type in ("Onboarding Status Checked", "Onboarding Completed")[: 1 + ou.complete]
-    )
-)
-
 # One entry per function of template.yaml.
 CASES = (
     FunctionCase(
@@ -96,22 +84,21 @@ CASES = (
         ),
         published=("Onboarding Status Checked", "Onboarding Completed"),
     ),
-    # Reconcile, the scheduled mode: it scans, checks, adopts the demo OUs that have no
-    # progress record and announces what the stale ones' records missed.
+    # One segment of 16 (a few demo OUs: scan, step queries, progress reads), then the merge
+    # (the funnel's metrics). The package is the provisioning function's: its writes and
+    # events are proven above.
     FunctionCase(
         "FleetSweepFunction",
         (
             Invocation(
-                {"mode": "reconcile", "segment": 0, "total_segments": 1},
-                result={
-                    "mode": "reconcile",
-                    "cursor": None,
-                    "failed": 0,
-                    "published": len(MISSED_BY_STALE_RECORDS),
-                },
+                {"mode": "report", "segment": 0, "total_segments": 16},
+                result={"mode": "report", "cursor": None, "failed": 0, "published": 0},
+            ),
+            Invocation(
+                {"merge": [{"mode": "report", "segment": 0, "total_segments": 1, "ous": 2}]},
+                result={"mode": "report", "segments": 1, "ous": 2},
             ),
         ),
-        published=MISSED_BY_STALE_RECORDS,
     ),
 )
 
