@@ -179,3 +179,19 @@ def test_every_function_may_write_traces_and_use_the_key_only_when_asked(
         assert all(granted.get(action) == [resource] for action in actions), function
         before = grants(defaults, function)
         assert not [a for a in before if a.startswith(("xray:", "kms:"))], function
+
+
+def test_every_rollback_alarm_can_fire_within_the_shortest_canary(deployed: Template) -> None:
+    """A rollback alarm that needs more minutes of data than the canary lasts rolls nothing
+    back: each must reach ALARM within the default canary's 5 minutes."""
+    release = Stack(deployed)
+    alarms = release.of_type("AWS::CloudWatch::Alarm")
+    (group, *_) = release.of_type("AWS::CodeDeploy::DeploymentGroup").values()
+    watched = [alarms[alarm["Name"]["Ref"]] for alarm in group["AlarmConfiguration"]["Alarms"]]
+    assert len(watched) == 2
+    for alarm in watched:
+        periods = [
+            query["MetricStat"]["Period"] for query in alarm["Metrics"] if "MetricStat" in query
+        ]
+        needed = alarm.get("DatapointsToAlarm", alarm["EvaluationPeriods"])
+        assert needed * max(periods) <= 5 * 60, alarm["AlarmDescription"]
