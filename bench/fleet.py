@@ -30,10 +30,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-import composition
 from bench.report import Table, machine, verdict
 from bench.store import store_process
-from bench.wiring import output_discarded
+from bench.wiring import clients_made_by, output_discarded
 from local.cfn_template import (
     FLEET_SWEEP_FUNCTION,
     PROVISIONING_FUNCTION,
@@ -459,19 +458,6 @@ def bench_tables() -> dict[str, str]:
     }
 
 
-@contextmanager
-def counted_clients(counter: RequestCounter) -> Iterator[None]:
-    """The DynamoDB client the composition root makes for the sweep, with the counter's hooks."""
-    original = composition.dynamodb_client
-    composition.dynamodb_client = lambda settings: counter.attach(original(settings))
-    composition.fleet_sweep.cache_clear()
-    try:
-        yield
-    finally:
-        composition.dynamodb_client = original
-        composition.fleet_sweep.cache_clear()
-
-
 RUNS: Final = (
     ("report", "report"),
     ("reconcile", "reconcile, first"),
@@ -505,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(seeded, file=sys.stderr, flush=True)
         with (
             environment_set(environment(tables, dynalite.url, events.store)),
-            counted_clients(counter),
+            clients_made_by(counter.attach),
             output_discarded(),
         ):
             runs = run_modes(counter)

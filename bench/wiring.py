@@ -58,15 +58,18 @@ def serving(service: Any) -> Iterator[None]:
 
 @contextlib.contextmanager
 def clients_made_by(factory: Callable[[Any], Any]) -> Iterator[None]:
-    """composition.dynamodb_client passes each client it makes through ``factory``."""
+    """composition.dynamodb_client passes each client it makes through ``factory`` (for the
+    status API and the fleet sweep, whose made parts it forgets before and after)."""
     original = composition.dynamodb_client
     composition.dynamodb_client = lambda settings: factory(original(settings))
     composition.status_service.cache_clear()
+    composition.fleet_sweep.cache_clear()
     try:
         yield
     finally:
         composition.dynamodb_client = original
         composition.status_service.cache_clear()
+        composition.fleet_sweep.cache_clear()
 
 
 @contextlib.contextmanager
