@@ -296,17 +296,27 @@ def furthest_step(status: OnboardingStatus) -> str:
 def time_to_complete_bucket(state: ProgressState) -> str | None:
     """From the first step's completion to the OU's, when every time is known (an OU adopted
     with some steps complete has no first time)."""
-    if state.completed_at is None or state.adopted_steps or not state.steps_completed_at:
+    if state.adopted_steps or not state.steps_completed_at:
         return None
-    hours = _moment(state.completed_at) - min(map(_moment, state.steps_completed_at.values()))
+    completed = _moment(state.completed_at)
+    firsts = [_moment(at) for at in state.steps_completed_at.values()]
+    if completed is None or None in firsts:
+        return None
+    hours = completed - min(first for first in firsts if first is not None)
     for bound, name in zip(TIME_TO_COMPLETE_BUCKETS, bucket_names(), strict=False):
         if hours <= timedelta(hours=bound):
             return name
     return OVERFLOW_BUCKET
 
 
-def _moment(rfc3339: str) -> datetime:
-    return datetime.fromisoformat(rfc3339.replace("Z", "+00:00"))
+def _moment(rfc3339: str | None) -> datetime | None:
+    """A recorded time; None when there is none or it is unreadable (another writer's), which
+    leaves the OU out of what needs it rather than failing the segment."""
+    try:
+        moment = datetime.fromisoformat(str(rfc3339).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 @dataclass(frozen=True)
@@ -393,7 +403,8 @@ class FleetSweep:
     def _stalled(self, state: ProgressState) -> bool:
         """No step newly completed for ``stalled_after`` (since adoption, for an OU adopted
         with none since). An unrecorded OU has no time to judge by."""
-        moments = [*state.steps_completed_at.values(), *filter(None, [state.adopted_at])]
+        recorded = [*state.steps_completed_at.values(), state.adopted_at]
+        moments = [moment for moment in map(_moment, recorded) if moment is not None]
         if not moments:
             return False
-        return self.clock() - max(map(_moment, moments)) > self.stalled_after
+        return self.clock() - max(moments) > self.stalled_after

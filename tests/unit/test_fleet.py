@@ -22,7 +22,7 @@ from domain.fleet import (
     parse_sweep_request,
 )
 from domain.identifiers import OuId
-from domain.provisioning import COMPLETED, STATUS_CHECKED, ProvisioningCheck
+from domain.provisioning import COMPLETED, STATUS_CHECKED, ProgressState, ProvisioningCheck
 from domain.service import ChecklistEvaluator
 from tests.factories import OuData
 from tests.unit.fakes import (
@@ -441,3 +441,18 @@ def test_a_check_that_read_before_the_last_recorded_one_publishes_no_status() ->
     fleet.evidence.add(OuData("ou-1").scoring_rule())
     fleet.check.run(OuId("ou-1"))
     assert [e.detail["sequence"] for e in fleet.bus.published] == [1]
+
+
+def test_an_unreadable_recorded_time_leaves_the_ou_out_of_times_not_the_sweep() -> None:
+    fleet = Fleet()
+    fleet.ou(complete("ou-odd"))
+    fleet.ou(OuData("ou-stuck").integration())
+    fleet.progress.states["ou-odd"] = ProgressState(
+        recorded=True, completed_at="yesterday", steps_completed_at={"connect_integration": "?"}
+    )
+    fleet.progress.states["ou-stuck"] = ProgressState(
+        recorded=True, steps_completed_at={"connect_integration": "2026-10-01T00:00:00"}
+    )
+    answer = fleet.run("report")
+    assert (answer["ous"], answer["failed"], answer["complete"]) == (2, 0, 1)
+    assert (sum(answer["time_to_complete"].values()), answer["stalled"]) == (0, 0)
