@@ -2,6 +2,8 @@
 parallel segments on moto and dynalite, the progress table, and moto's EventBridge observed.
 The branches are unit tests (tests/unit/test_fleet.py); here is what only the wire proves."""
 
+import json
+import logging
 from typing import Any
 
 import pytest
@@ -121,3 +123,32 @@ def test_a_bad_request_is_refused_before_anything_is_read_or_written(
             {"mode": "adopt", "segment": 2, "total_segments": 2}, LambdaContextStub()
         )
     assert (provisioning.progress("ou-1"), provisioning.published()) == ({}, [])
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_reconcile_logs_and_counts_each_ou_it_adopts_instead_of_announcing(
+    provisioning: Provisioning, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_ou(provisioning, OuData("ou-missed").complete())
+    logs, logger = Records(), logging.getLogger(fleet_sweep.logger.name)
+    logger.addHandler(logs)
+    capsys.readouterr()
+    try:
+        answer = fleet_sweep.lambda_handler(
+            {"mode": "reconcile", "segment": 0, "total_segments": 1}, LambdaContextStub()
+        )
+    finally:
+        logger.removeHandler(logs)
+    assert (answer["adopted"], answer["published"], provisioning.published()) == (1, 0, [])
+    adopted = [r for r in logs.records if r.getMessage() == "reconcile adopted an unrecorded OU"]
+    assert [record.__dict__["ou_id"] for record in adopted] == ["ou-missed"]
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    assert [metrics["FleetOusAdoptedByReconcile"] for metrics in emitted] == [[1.0]]
