@@ -51,7 +51,7 @@ help:
 	@echo "make lock             re-resolve the pinned dependencies in requirements/"
 	@echo "make load             load-test the local server (docs/load-test.md; ~15 min, loopback only)"
 	@echo "make bench            measure latency, cost and cold start (docs/benchmarks.md; 15 min at most)"
-	@echo "make bench-fleet      the fleet sweep over 50,000 OUs (docs/benchmarks.md; ~25 min)"
+	@echo "make bench-fleet      the fleet sweep over 50,000 OUs (docs/benchmarks.md; about 20 min)"
 	@echo "make openapi          regenerate docs/openapi.json from the code"
 	@echo "make screenshots      regenerate docs/screenshots/ (the widget in headless Chromium)"
 
