@@ -177,7 +177,7 @@ def _provisioning_check(
 
 @cache
 def fleet_sweep() -> "FleetSweep":
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from adapters.membership_scan import DynamoDbMembershipScan
     from domain.fleet import FleetSweep
@@ -188,12 +188,8 @@ def fleet_sweep() -> "FleetSweep":
     check = _provisioning_check(settings, client)
     return FleetSweep(
         memberships=DynamoDbMembershipScan(client, settings.memberships_table),
-        checklist=check.checklist,
-        progress=check.progress,
         check=check,
         stalled_after=timedelta(days=settings.stalled_after_days),
-        clock=lambda: datetime.now(UTC),
-        new_id=check.new_id,
     )
 
 

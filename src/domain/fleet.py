@@ -27,12 +27,10 @@ from domain.errors import OnboardingError
 from domain.identifiers import OuId, is_valid_id
 from domain.provisioning import (
     Adoption,
-    ProgressRepository,
     ProgressState,
     ProvisioningCheck,
     rfc3339,
 )
-from domain.service import ChecklistEvaluator
 from domain.status import OnboardingStatus
 
 # DynamoDB's own limit on TotalSegments.
@@ -321,13 +319,12 @@ def _moment(rfc3339: str | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class FleetSweep:
+    """The sweep reads, writes and publishes with the provisioning check's own parts (its
+    checklist, progress table, event bus, clock and ids), so both apply the same rules."""
+
     memberships: MembershipScan
-    checklist: ChecklistEvaluator
-    progress: ProgressRepository
     check: ProvisioningCheck
     stalled_after: timedelta
-    clock: Callable[[], datetime]
-    new_id: Callable[[], str]
 
     def run(
         self,
@@ -354,12 +351,14 @@ class FleetSweep:
     def _visit(self, mode: SweepMode, ou_id: OuId, observer: SweepObserver) -> SweepTally:
         try:
             if mode is SweepMode.REPORT:
-                return self._count(self.checklist.checklist_for(ou_id), self.progress.get(ou_id))
-            state = self.progress.get(ou_id)
+                return self._count(
+                    self.check.checklist.checklist_for(ou_id), self.check.progress.get(ou_id)
+                )
+            state = self.check.progress.get(ou_id)
             if not state.recorded:
                 return self._adopt(mode, ou_id, observer)
             if mode is SweepMode.ADOPT:
-                return self._count(self.checklist.checklist_for(ou_id), state)
+                return self._count(self.check.checklist.checklist_for(ou_id), state)
             outcome = self.check.check(ou_id, news_only=True, state=state)
             return replace(self._count(outcome.result, outcome.state), published=outcome.published)
         except OnboardingError as error:
@@ -367,15 +366,15 @@ class FleetSweep:
             return SweepTally(failed=1)
 
     def _adopt(self, mode: SweepMode, ou_id: OuId, observer: SweepObserver) -> SweepTally:
-        status = self.checklist.checklist_for(ou_id)
+        status = self.check.checklist.checklist_for(ou_id)
         adoption = Adoption(
             outcome=frozenset(step.id for step in status.steps if step.completed),
-            completion_id=self.new_id() if status.all_complete else None,
-            adopted_at=rfc3339(self.clock()),
+            completion_id=self.check.new_id() if status.all_complete else None,
+            adopted_at=rfc3339(self.check.clock()),
         )
-        if not self.progress.adopt(ou_id, adoption):
+        if not self.check.progress.adopt(ou_id, adoption):
             # Recorded meanwhile by a check: count what is stored now.
-            return self._count(status, self.progress.get(ou_id))
+            return self._count(status, self.check.progress.get(ou_id))
         if mode is SweepMode.RECONCILE:
             observer.adopted_unrecorded(ou_id)
         state = ProgressState(
@@ -407,4 +406,4 @@ class FleetSweep:
         moments = [moment for moment in map(_moment, recorded) if moment is not None]
         if not moments:
             return False
-        return self.clock() - max(moments) > self.stalled_after
+        return self.check.clock() - max(moments) > self.stalled_after

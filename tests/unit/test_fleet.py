@@ -62,16 +62,7 @@ class Fleet:
 
     @property
     def sweep(self) -> FleetSweep:
-        check = self.check
-        return FleetSweep(
-            self.scan,
-            check.checklist,
-            self.progress,
-            check,
-            stalled_after=timedelta(days=14),
-            clock=self.clock,
-            new_id=self.new_id,
-        )
+        return FleetSweep(self.scan, self.check, stalled_after=timedelta(days=14))
 
     def ou(self, data: OuData, members: int = 1) -> None:
         self.evidence.add(data)
